@@ -1,0 +1,145 @@
+"""The ``rnngrade`` command: release, check, grade."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .course import Course
+from .submission import SubmissionError
+
+
+def cmd_release(args) -> int:
+    from .release import build_release, stale_release_files
+
+    course = Course.here()
+    if args.check:
+        stale = stale_release_files(course)
+        if stale:
+            print("notebooks/ is out of date with solutions/ (run `make release`):")
+            for f in stale:
+                print("  " + f)
+            return 1
+        print("notebooks/ is up to date with solutions/.")
+        return 0
+    files = build_release(course, course.release_dir, args.assignment or None)
+    for f in files:
+        print(f"wrote {f.relative_to(course.root)}")
+    return 0
+
+
+def check_course(course: Course, verbose: bool = True) -> list[str]:
+    """Grade the solutions (must score full marks) and the release (must grade and score 0). Returns problems."""
+    from .grading import grade_submission
+    from .workspace import Workspace
+
+    problems = []
+    with Workspace(course) as ws:
+        t0 = time.perf_counter()
+        sol = grade_submission(course, course.solutions, "solutions", workspace=ws, feedback=False)
+        t1 = time.perf_counter()
+        rel = grade_submission(course, course.release_dir, "release", workspace=ws, feedback=False)
+        t2 = time.perf_counter()
+    for note in sol.notes:
+        problems.append(f"solutions: {note}")
+    for note in rel.notes:
+        problems.append(f"release: {note}")
+    rel_scores = {t.name: t for t in rel.tests}
+    if verbose:
+        print(f"{'test':60s} {'solution':>9s} {'release':>8s}")
+    for t in sol.tests:
+        r = rel_scores.get(t.name)
+        if t.manual:
+            if verbose:
+                print(f"{t.name:60s} {'manual':>9s} {'manual':>8s}   ({t.max_score:g} pt, graded by hand)")
+            continue
+        if verbose:
+            print(f"{t.name:60s} {t.score:4g}/{t.max_score:<4g} {r.score if r else float('nan'):8g}")
+        if t.max_score <= 0:
+            problems.append(f"{t.name}: a graded test worth 0 points")
+        if t.score < t.max_score:
+            problems.append(f"{t.name}: the solution scores {t.score:g}/{t.max_score:g}\n    {t.output[:600]}")
+        if r is None:
+            problems.append(f"{t.name}: missing from the graded release")
+        elif r.score != 0:
+            problems.append(f"{t.name}: the unsolved release scores {r.score:g} (must be 0)")
+    if verbose:
+        print(f"\nsolutions: {sol.score:g}/{sol.max_score:g} in {t1 - t0:.1f} s;  "
+              f"release: {rel.score:g}/{rel.max_score:g} in {t2 - t1:.1f} s")
+    return problems
+
+
+def cmd_check(args) -> int:
+    problems = check_course(Course.here())
+    if problems:
+        print("\nrnngrade check FAILED:")
+        for p in problems:
+            print(" - " + p)
+        return 1
+    print("rnngrade check passed: every solution scores full marks, every released notebook scores 0.")
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from .grading import grade_submission
+    from .report import write_results
+
+    course = Course.here()
+    student = args.student or _default_student(Path(args.submission))
+    try:
+        result = grade_submission(course, args.submission, student, feedback=not args.no_feedback)
+    except (SubmissionError, ValueError) as exc:
+        print(f"rnngrade: cannot grade {args.submission}: {exc}", file=sys.stderr)
+        return 2
+    data = write_results(result, Path(args.out))
+    for t in result.auto_tests:
+        status = "ok  " if t.score >= t.max_score else "FAIL"
+        print(f"{status} {t.score:4g}/{t.max_score:<4g} {t.name}")
+        if t.score < t.max_score and t.output:
+            first = t.output.strip().splitlines()[-1]
+            print(f"            {first[:160]}")
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"\n{student}: {data['score']:g} / {result.max_score:g} points.  Results in {args.out}/results.json, "
+          f"grades.csv{', feedback/*.html' if result.feedback else ''}")
+    return 0
+
+
+def _default_student(path: Path) -> str:
+    import re
+
+    stem = path.resolve().stem if path.suffix.lower() == ".zip" else path.resolve().name
+    cleaned = re.sub(r"[^A-Za-z0-9_.@+-]", "_", stem).lstrip("._-+@") or "student"
+    return cleaned[:100]
+
+
+def main(argv=None) -> int:
+    import warnings
+
+    # nbgrader's gradebook triggers harmless SQLAlchemy session warnings; keep the console readable.
+    warnings.filterwarnings("ignore", message=".*not in session.*")
+    p = argparse.ArgumentParser(prog="rnngrade", description="Release and grade the RNN workbook's notebooks.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    r = sub.add_parser("release", help="build notebooks/ (the student release) from solutions/")
+    r.add_argument("--check", action="store_true", help="only report whether notebooks/ is up to date")
+    r.add_argument("--assignment", action="append", help="release only this assignment (repeatable)")
+    r.set_defaults(func=cmd_release)
+
+    c = sub.add_parser("check", help="solutions score full marks; the release grades and scores 0")
+    c.set_defaults(func=cmd_check)
+
+    g = sub.add_parser("grade", help="grade one student's submission (a folder, .zip or .ipynb)")
+    g.add_argument("submission")
+    g.add_argument("--student", help="student id (default: the submission's file or folder name)")
+    g.add_argument("--out", default="grading", help="output folder (default: grading/)")
+    g.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
+    g.set_defaults(func=cmd_grade)
+
+    args = p.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

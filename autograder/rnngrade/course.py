@@ -1,0 +1,80 @@
+"""The course on disk, and the nbgrader settings every grading path shares."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from traitlets.config import Config
+
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+
+# Per-cell limits for autograding. nbgrader's default timeout (30 s) is too tight for a slow laptop running
+# a training cell in quick mode; a notebook stuck in a loop still ends.
+CELL_TIMEOUT_S = 120
+# Output kept per graded cell in the autograded notebook.
+MAX_OUTPUT_LINES = 200
+
+
+def shared_config() -> Config:
+    """nbgrader configuration shared by rnngrade and by instructors running nbgrader directly."""
+    c = Config()
+    c.Execute.timeout = CELL_TIMEOUT_S
+    c.Execute.interrupt_on_timeout = True
+    c.Execute.allow_errors = True
+    # A student who deletes a graded cell gets it back (and a 0 for it), never a missing score.
+    c.OverwriteCells.add_missing_cells = True
+    c.LimitOutput.max_lines = MAX_OUTPUT_LINES
+    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+    # Keep the nbgrader metadata in autograded notebooks so results can be matched to grade ids.
+    c.ClearMetadataPreprocessor.preserve_cell_metadata_mask = [("nbgrader",)]
+    c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = [("language_info", "name"), ("kernelspec",)]
+    return c
+
+
+def find_root() -> Path:
+    """The workbook's root folder: $RNNGRADE_ROOT, else the checkout this package is installed from."""
+    env = os.environ.get("RNNGRADE_ROOT")
+    if env:
+        return Path(env).resolve()
+    return Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path
+
+    @classmethod
+    def here(cls) -> "Course":
+        root = find_root()
+        if not (root / "solutions").is_dir():
+            raise SystemExit(f"rnngrade: no solutions/ folder under {root} (set RNNGRADE_ROOT to the workbook)")
+        return cls(root)
+
+    @property
+    def solutions(self) -> Path:
+        return self.root / "solutions"
+
+    @property
+    def release_dir(self) -> Path:
+        return self.root / "notebooks"
+
+    def assignments(self) -> list[str]:
+        """Assignment names, in order: the folders of solutions/ that hold a notebook."""
+        return sorted(p.name for p in self.solutions.iterdir()
+                      if p.is_dir() and not p.name.startswith(".") and any(p.glob("*.ipynb")))
+
+    def notebooks(self, assignment: str) -> list[str]:
+        """Notebook names (without .ipynb) of one assignment."""
+        return sorted(p.stem for p in (self.solutions / assignment).glob("*.ipynb"))
+
+    def notebook_index(self) -> dict[str, str]:
+        """notebook name -> assignment, across the course (notebook names are unique)."""
+        index: dict[str, str] = {}
+        for a in self.assignments():
+            for nb in self.notebooks(a):
+                if nb in index:
+                    raise ValueError(f"notebook name {nb!r} is used by two assignments: {index[nb]} and {a}")
+                index[nb] = a
+        return index
