@@ -1,0 +1,92 @@
+"""Committed notebooks: no outputs, well-formed nbgrader metadata, test cells that cannot score by accident."""
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
+RELEASE = sorted((ROOT / "notebooks").glob("*/*.ipynb"))
+ALL = SOLUTIONS + RELEASE
+
+
+def _id(p):
+    return str(p.relative_to(ROOT))
+
+
+def test_there_are_notebooks():
+    assert SOLUTIONS and RELEASE
+
+
+@pytest.mark.parametrize("path", ALL, ids=_id)
+def test_committed_without_outputs(path):
+    nb = nbformat.read(str(path), as_version=4)
+    nbformat.validate(nb)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"cell {i} has outputs"
+            assert cell.execution_count is None, f"cell {i} has an execution count"
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_id)
+def test_nbgrader_metadata(path):
+    nb = nbformat.read(str(path), as_version=4)
+    ids = []
+    for i, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader")
+        if not meta:
+            continue
+        ids.append(meta.get("grade_id"))
+        assert meta.get("schema_version") == 3, f"cell {i}: schema_version"
+        assert meta.get("grade_id"), f"cell {i}: nbgrader cell without grade_id"
+        if meta.get("grade") and cell.cell_type == "code":
+            assert meta.get("locked") and not meta.get("solution"), f"{meta['grade_id']}: tests must be locked"
+            assert float(meta.get("points", 0)) > 0, f"{meta['grade_id']}: no points"
+        if meta.get("solution") and cell.cell_type == "code":
+            assert "### BEGIN SOLUTION" in cell.source, f"{meta['grade_id']}: solution cell without a solution region"
+    assert len(ids) == len(set(ids)), "duplicate grade_id"
+    hidden = [c for c in nb.cells if "### BEGIN HIDDEN TESTS" in c.source]
+    assert all(c.metadata.get("nbgrader", {}).get("grade") for c in hidden), "hidden tests outside a graded cell"
+
+
+def _last_statement_problem(source: str):
+    """nbgrader scores a test cell by its last expression's value: it must end in a statement (or print)."""
+    code = "\n".join(l for l in source.splitlines() if not l.lstrip().startswith(("%", "!")))
+    tree = ast.parse(code)
+    if not tree.body:
+        return None
+    last = tree.body[-1]
+    if isinstance(last, ast.Expr):
+        call = last.value
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "print":
+            return None
+        return f"ends in a bare expression at line {last.lineno}: {ast.unparse(last)[:80]}"
+    return None
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_id)
+def test_test_cells_end_in_statements(path):
+    nb = nbformat.read(str(path), as_version=4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "code":
+            problem = _last_statement_problem(cell.source)
+            assert problem is None, f"{meta['grade_id']} {problem}"
+
+
+def test_last_statement_rule_catches_bare_expressions():
+    assert _last_statement_problem("x = 1\nnp.allclose(x, 1)")
+    assert _last_statement_problem("check_close('a', 1, 1)")
+    assert _last_statement_problem("assert x\nprint('ok')") is None
+    assert _last_statement_problem("with w:\n    check_close('a', 1, 1)") is None
+
+
+@pytest.mark.parametrize("path", RELEASE, ids=_id)
+def test_release_holds_no_answers(path):
+    text = path.read_text()
+    for marker in ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN MARK SCHEME"]:
+        assert marker not in text, f"{marker} left in the release"
+    assert re.search(r"raise NotImplementedError", text)
