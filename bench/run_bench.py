@@ -1,0 +1,123 @@
+"""`make bench`: time and memory of the workbook's heavy paths; writes BENCHMARKS.md.
+
+Rows: seconds to grade one full submission (the solutions) with rnngrade; seconds and peak memory to run each
+solution notebook in quick mode (what grading and CI run) and in full mode (what a student runs); extra rows from
+bench_*.py modules (each exposes run() -> dict).
+
+Peak memory is the largest resident set of any process involved (the grader or the notebook's kernel).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+MEASURE = ("import json, resource, subprocess, sys, time\n"
+           "t = time.perf_counter(); p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+           "print(json.dumps({'rc': p.returncode, 's': time.perf_counter() - t, "
+           "'maxrss_kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, 'err': p.stderr[-2000:]}))")
+
+
+def measure(cmd: list[str], env: dict | None = None) -> dict:
+    """Run cmd in a fresh measuring process: wall seconds and peak RSS (MiB) of its process tree."""
+    out = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True,
+                         env={**os.environ, **(env or {})}, cwd=ROOT)
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res["peak_mib"] = res.pop("maxrss_kb") / 1024
+    if res["rc"] != 0:
+        print(f"  ! {' '.join(cmd)} exited {res['rc']}:\n{res['err']}", file=sys.stderr)
+    return res
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        import psutil
+
+        mem = f", {psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
+    except Exception:
+        pass
+    import torch
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return (f"{cpu}, {os.cpu_count()} cores{mem}, {gpu}; {platform.system()} {platform.release()}; "
+            f"Python {platform.python_version()}, torch {torch.__version__}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--skip-full", action="store_true", help="skip full-mode notebook runs")
+    ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    args = ap.parse_args()
+
+    bindir = Path(sys.executable).parent
+    notebooks = sorted((ROOT / "solutions").glob("*/*.ipynb"))
+    rows = []
+    print("grading one full submission (the solutions) ...")
+    with tempfile.TemporaryDirectory() as tmp:
+        g = measure([str(bindir / "rnngrade"), "grade", str(ROOT / "solutions"), "--student", "bench",
+                     "--out", tmp])
+        score = json.loads((Path(tmp) / "results.json").read_text())["score"] if g["rc"] == 0 else "error"
+    rows.append(("Grade one full submission (all notebooks, quick mode, with feedback)", g, f"score {score}"))
+
+    for nb in notebooks:
+        for mode, env in [("quick", {"RNNLAB_QUICK": "1"}), ("full", {"RNNLAB_QUICK": "0"})]:
+            if mode == "full" and args.skip_full:
+                continue
+            print(f"running {nb.relative_to(ROOT)} in {mode} mode ...")
+            with tempfile.TemporaryDirectory() as tmp:
+                r = measure([str(bindir / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
+                             "--ExecutePreprocessor.timeout=1800", "--output-dir", tmp, str(nb)],
+                            env={**env, "MPLBACKEND": "Agg"})
+            rows.append((f"Run `{nb.relative_to(ROOT)}` ({mode} mode)", r, "ok" if r["rc"] == 0 else "FAILED"))
+
+    extra = []
+    for mod_path in sorted((ROOT / "bench").glob("bench_*.py")):
+        name = mod_path.stem
+        print(f"{name} ...")
+        try:
+            extra.append((name, importlib.import_module(name).run()))
+        except Exception as exc:  # a broken extra benchmark must not lose the other rows
+            extra.append((name, {"error": f"{type(exc).__name__}: {exc}"}))
+
+    lines = ["# Benchmarks", "",
+             f"Measured by `make bench` on {dt.date.today().isoformat()}.", "",
+             f"Machine: {machine()}", "",
+             "| what | seconds | peak memory (MiB) | result |", "|---|---:|---:|---|"]
+    for what, r, result in rows:
+        lines.append(f"| {what} | {r['s']:.1f} | {r['peak_mib']:.0f} | {result} |")
+    for name, data in extra:
+        lines += ["", f"## {name}", ""]
+        if "markdown" in data:
+            lines.append(data["markdown"])
+        else:
+            lines += ["```", json.dumps(data, indent=2), "```"]
+    lines += ["", "Peak memory is the largest resident set of any single process of the run (the grader or a kernel).",
+              "Quick mode (`RNNLAB_QUICK=1`, or any nbgrader run) shrinks training loops; full mode is what a "
+              "student runs.", ""]
+    Path(args.out).write_text("\n".join(lines))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
