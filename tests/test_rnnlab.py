@@ -123,3 +123,18 @@ def test_smooth_is_bias_corrected_mean_of_constant():
     assert np.allclose(smooth(np.full(5, 2.0), 0.9), 2.0)
     assert smooth([1.0, 3.0], 0.0).tolist() == [1.0, 3.0]
     assert math.isclose(smooth([1.0, 3.0], 0.5)[1], (0.25 * 1 + 0.5 * 3) / 0.75)
+
+
+def test_scaled_error_hand_computed_and_check_close_f32():
+    from rnnlab import check_close_f32, scaled_error
+
+    # max |diff| = 0.01, max |expected| = 10 -> 1e-3; the near-zero entry does not dominate
+    assert scaled_error([10.0, 1e-6], [10.0, 0.01 + 1e-6]) == pytest.approx(0.01 / 10.0)
+    assert scaled_error([1.0, np.nan], [1.0, 2.0]) == float("inf")
+    assert scaled_error(np.empty(0), np.empty(0)) == 0.0
+    exp = np.array([1000.0, 1e-7])
+    got = exp + np.array([1e-4, 1e-4])                       # float32-sized noise: rel_error would be ~1
+    assert rel_error(got, exp) > 0.9
+    assert check_close_f32("h", got, exp) < 1e-5
+    with pytest.raises(AssertionError, match="largest expected entry"):
+        check_close_f32("h", exp * 1.01, exp, hint="x")

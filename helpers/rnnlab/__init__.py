@@ -2,7 +2,8 @@
 
 Modules, one concern each:
 
-- ``rnnlab.compare``   -- ``rel_error`` (the workbook's one definition) and checks with actionable messages
+- ``rnnlab.compare``   -- ``rel_error`` (the workbook's one definition), ``scaled_error`` for float32, and
+                         checks with actionable messages
 - ``rnnlab.gradcheck`` -- numerical gradients by centred differences (float64)
 - ``rnnlab.runtime``   -- quick mode for grading/CI, seeding, device choice, progress bars
 - ``rnnlab.text``      -- character vocabularies
@@ -10,13 +11,13 @@ Modules, one concern each:
 
 It never contains the answer to a graded exercise.
 """
-from .compare import check_close, check_shape, rel_error
+from .compare import check_close, check_close_f32, check_shape, rel_error, scaled_error
 from .gradcheck import numerical_gradient, numerical_gradient_array
 from .runtime import get_device, is_quick, pick, progress, seed_everything
 from .text import CharVocab
 
 __all__ = [
-    "rel_error", "check_close", "check_shape",
+    "rel_error", "scaled_error", "check_close", "check_close_f32", "check_shape",
     "numerical_gradient", "numerical_gradient_array",
     "is_quick", "pick", "seed_everything", "get_device", "progress",
     "CharVocab",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["rel_error", "check_close", "check_shape"]
+__all__ = ["rel_error", "scaled_error", "check_close", "check_close_f32", "check_shape"]
 
 
 def rel_error(x, y) -> float:
@@ -30,6 +30,26 @@ def rel_error(x, y) -> float:
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
 
+def scaled_error(actual, expected) -> float:
+    """Largest absolute error measured against the largest entry of ``expected``:
+
+    ``scaled_error(a, e) = max_i |a_i - e_i| / max(1e-8, max_i |e_i|)``
+
+    Use it for results computed in float32: float32 keeps about 7 significant digits of the *largest* terms of
+    a sum, so an entry that nearly cancels to zero cannot be compared digit by digit with ``rel_error``.
+    Non-finite differences count as infinite. Returns a Python float; 0.0 for empty arrays.
+    """
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.shape != e.shape:
+        raise ValueError(f"scaled_error: shapes differ, {a.shape} vs {e.shape}")
+    if e.size == 0:
+        return 0.0
+    diff = np.abs(a - e)
+    diff = np.where(np.isfinite(diff), diff, np.inf)
+    return float(np.max(diff) / max(float(np.max(np.abs(e))), 1e-8))
+
+
 def check_shape(name: str, actual, expected_shape) -> None:
     """Raise AssertionError unless ``actual`` is an array-like of ``expected_shape``."""
     if actual is None:
@@ -39,13 +59,17 @@ def check_shape(name: str, actual, expected_shape) -> None:
         raise AssertionError(f"{name} has shape {tuple(shape)}, expected {tuple(expected_shape)}.")
 
 
-def check_close(name: str, actual, expected, tol: float = 1e-7, hint: str = "") -> float:
+def check_close(name: str, actual, expected, tol: float = 1e-7, hint: str = "",
+                relative_to: str = "elementwise") -> float:
     """Check ``rel_error(actual, expected) <= tol``; raise AssertionError with a useful message if not.
 
-    The message names the output, its worst element (index, value, expected value, relative error)
+    relative_to: "elementwise" compares with ``rel_error``; "max" with ``scaled_error`` (for float32 results).
+    The message names the output, its worst element (index, value, expected value, error)
     and, when given, the ``hint``: the most likely cause in words a student can act on.
-    Returns the relative error so a notebook can print it.
+    Returns the error so a notebook can print it.
     """
+    if relative_to not in ("elementwise", "max"):
+        raise ValueError(f"relative_to must be 'elementwise' or 'max', not {relative_to!r}")
     expected = np.asarray(expected, dtype=np.float64)
     check_shape(name, actual, expected.shape)
     try:
@@ -55,15 +79,26 @@ def check_close(name: str, actual, expected, tol: float = 1e-7, hint: str = "") 
     if not np.all(np.isfinite(a)):
         bad = np.argwhere(~np.isfinite(a))[0]
         raise AssertionError(f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)}). {hint}".strip())
-    err = rel_error(a, expected)
+    if relative_to == "max":
+        err = scaled_error(a, expected)
+        worst = np.abs(a - expected)
+        kind = "error relative to the largest expected entry"
+    else:
+        err = rel_error(a, expected)
+        worst = np.abs(a - expected) / np.maximum(1e-8, np.abs(a) + np.abs(expected))
+        kind = "relative error"
     if not err <= tol:
-        denom = np.maximum(1e-8, np.abs(a) + np.abs(expected))
-        rel = np.abs(a - expected) / denom
-        idx = np.unravel_index(int(np.argmax(rel)), rel.shape) if rel.ndim else ()
-        where = f" at index {tuple(int(i) for i in idx)}" if rel.ndim else ""
+        idx = np.unravel_index(int(np.argmax(worst)), worst.shape) if worst.ndim else ()
+        where = f" at index {tuple(int(i) for i in idx)}" if worst.ndim else ""
         msg = (f"{name} is wrong{where}: got {a[idx]:.6g}, expected {expected[idx]:.6g} "
-               f"(relative error {err:.2e}, tolerance {tol:.0e}).")
+               f"({kind} {err:.2e}, tolerance {tol:.0e}).")
         if hint:
             msg += f" Likely cause: {hint}"
         raise AssertionError(msg)
     return err
+
+
+def check_close_f32(name: str, actual, expected, tol: float = 1e-5, hint: str = "") -> float:
+    """``check_close`` for a result computed from float32 inputs against a float64 oracle: the error is
+    measured against the largest expected entry (``scaled_error``), with a float32-sized tolerance."""
+    return check_close(name, actual, expected, tol=tol, hint=hint, relative_to="max")
