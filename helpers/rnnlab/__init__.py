@@ -7,6 +7,8 @@ Modules, one concern each:
 - ``rnnlab.gradcheck`` -- numerical gradients by centred differences (float64)
 - ``rnnlab.runtime``   -- quick mode for grading/CI, seeding, device choice, progress bars
 - ``rnnlab.text``      -- character vocabularies
+- ``rnnlab.corpora``   -- text corpora: download once, checksum, cache, mirror, offline fallback
+- ``rnnlab.batching``  -- contiguous batches for truncated BPTT
 - ``rnnlab.plotting``  -- loss curves
 
 It never contains the answer to a graded exercise.
@@ -14,12 +16,14 @@ It never contains the answer to a graded exercise.
 from .compare import check_close, check_close_f32, check_shape, rel_error, scaled_error
 from .gradcheck import numerical_gradient, numerical_gradient_array
 from .runtime import get_device, is_quick, pick, progress, seed_everything
+from .batching import StreamBatcher
+from .corpora import load_text, split_text
 from .text import CharVocab
 
 __all__ = [
     "rel_error", "scaled_error", "check_close", "check_close_f32", "check_shape",
     "numerical_gradient", "numerical_gradient_array",
     "is_quick", "pick", "seed_everything", "get_device", "progress",
-    "CharVocab",
+    "CharVocab", "load_text", "split_text", "StreamBatcher",
 ]
 __version__ = "0.1.0"
