@@ -86,6 +86,18 @@ def cmd_grade(args) -> int:
     from .report import write_results
 
     course = Course.here()
+    if args.batch:
+        from .batch import grade_batch
+
+        if not Path(args.submission).is_dir():
+            print(f"rnngrade: --batch needs a folder of submissions, not {args.submission}", file=sys.stderr)
+            return 2
+        results = grade_batch(course, Path(args.submission), Path(args.out), workers=args.workers,
+                              feedback=not args.no_feedback)
+        failed = [r for r in results if r[1] is None]
+        print(f"\n{len(results)} students graded into {args.out}/ (grades.csv merges them)"
+              + (f"; {len(failed)} could not be graded, see {args.out}/<student>/error.txt" if failed else ""))
+        return 0
     student = args.student or _default_student(Path(args.submission))
     try:
         result = grade_submission(course, args.submission, student, feedback=not args.no_feedback)
@@ -130,8 +142,13 @@ def main(argv=None) -> int:
     c = sub.add_parser("check", help="solutions score full marks; the release grades and scores 0")
     c.set_defaults(func=cmd_check)
 
-    g = sub.add_parser("grade", help="grade one student's submission (a folder, .zip or .ipynb)")
+    g = sub.add_parser("grade", help="grade one student's submission (a folder, .zip or .ipynb), or with "
+                                     "--batch a folder of many")
     g.add_argument("submission")
+    g.add_argument("--batch", action="store_true",
+                   help="SUBMISSION is a folder of submissions: one folder or .zip per student, or flat "
+                        "<student>_<notebook>.ipynb files (LMS bulk download)")
+    g.add_argument("--workers", type=int, default=1, help="with --batch: students graded in parallel")
     g.add_argument("--student", help="student id (default: the submission's file or folder name)")
     g.add_argument("--out", default="grading", help="output folder (default: grading/)")
     g.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")

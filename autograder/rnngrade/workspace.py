@@ -49,6 +49,7 @@ class Workspace:
             config = shared_config()
             config.CourseDirectory.root = str(self.root)
             config.CourseDirectory.db_url = self.db_url
+            config.Exchange.root = str(self.root / "exchange")   # never the machine-wide exchange
             config.NbGraderAPI.log_level = logging.WARNING
             self._api = NbGraderAPI(config=config)
         return self._api
