@@ -11,6 +11,7 @@ HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 
 # Per-cell limits for autograding. nbgrader's default timeout (30 s) is too tight for a slow laptop running
 # a training cell in quick mode; a notebook stuck in a loop still ends.
+# RNNGRADE_CELL_TIMEOUT overrides it (seconds).
 CELL_TIMEOUT_S = 120
 # Output kept per graded cell in the autograded notebook.
 MAX_OUTPUT_LINES = 200
@@ -18,10 +19,18 @@ MAX_OUTPUT_LINES = 200
 
 def shared_config() -> Config:
     """nbgrader configuration shared by rnngrade and by instructors running nbgrader directly."""
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
+                                        SaveAutoGrades)
+
+    from .execution import SafeExecute
+
     c = Config()
-    c.Execute.timeout = CELL_TIMEOUT_S
+    # nbgrader's autograde pipeline, with SafeExecute in place of Execute (a dead kernel costs only later cells).
+    c.Autograde.autograde_preprocessors = [SafeExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                           SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    c.Execute.timeout = int(os.environ.get("RNNGRADE_CELL_TIMEOUT", CELL_TIMEOUT_S))
     c.Execute.interrupt_on_timeout = True
-    c.Execute.allow_errors = True
     # A student who deletes a graded cell gets it back (and a 0 for it), never a missing score.
     c.OverwriteCells.add_missing_cells = True
     c.LimitOutput.max_lines = MAX_OUTPUT_LINES

@@ -84,31 +84,38 @@ def check_student_id(student: str) -> str:
 
 
 def _cell_output_text(cell, hidden: bool) -> str:
-    """What a test cell printed and, if it failed, the error. For hidden tests, only the error's message."""
-    parts = []
+    """What a test cell printed and, if it failed, the error (always kept, even when the printout is cut).
+    For hidden tests, only the error's message: no traceback, which would show hidden code."""
+    printed, errors = [], []
     for out in cell.get("outputs", []):
         kind = out.get("output_type")
         if kind == "stream":
-            parts.append(out.get("text", ""))
+            printed.append(out.get("text", ""))
         elif kind == "error":
             if hidden:
-                parts.append(f"{out.get('ename', 'Error')}: {out.get('evalue', '')}")
+                errors.append(f"{out.get('ename', 'Error')}: {out.get('evalue', '')}")
             else:
-                parts.append("\n".join(out.get("traceback", [])) or f"{out.get('ename')}: {out.get('evalue')}")
+                errors.append("\n".join(out.get("traceback", [])) or f"{out.get('ename')}: {out.get('evalue')}")
         elif kind in ("execute_result", "display_data"):
             text = out.get("data", {}).get("text/plain")
             if text:
-                parts.append(text if isinstance(text, str) else "".join(text))
-    text = ANSI_RE.sub("", "\n".join(p.rstrip("\n") for p in parts if p)).strip()
-    if len(text) > MAX_TEST_OUTPUT_CHARS:
-        text = text[:MAX_TEST_OUTPUT_CHARS] + "\n... (output truncated)"
-    return text
+                printed.append(text if isinstance(text, str) else "".join(text))
+    clean = lambda parts: ANSI_RE.sub("", "\n".join(p.rstrip("\n") for p in parts if p)).strip()
+    err = clean(errors)[-MAX_TEST_OUTPUT_CHARS // 2:]
+    text = clean(printed)
+    budget = MAX_TEST_OUTPUT_CHARS - len(err)
+    if len(text) > budget:
+        text = text[:max(budget - 30, 0)] + "\n... (output truncated)"
+    return "\n".join(p for p in (text, err) if p)
 
 
 def _failure_hint(cell) -> str:
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error" and out.get("ename") == "NotImplementedError":
             return "Not implemented yet (the function still raises NotImplementedError)."
+        if out.get("output_type") == "error" and out.get("ename") == "NameError":
+            return ("A name this test uses is not defined: did an earlier cell fail (a syntax error, an "
+                    "exception) or was it never run?")
     for out in cell.get("outputs", []):
         if out.get("output_type") == "stream" and out.get("name") == "stderr":
             return ("This test cell wrote to stderr (a warning?), which nbgrader scores as a failure.")

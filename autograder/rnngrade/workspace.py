@@ -49,7 +49,15 @@ class Workspace:
             config = shared_config()
             config.CourseDirectory.root = str(self.root)
             config.CourseDirectory.db_url = self.db_url
+            (self.root / "exchange").mkdir(exist_ok=True)
             config.Exchange.root = str(self.root / "exchange")   # never the machine-wide exchange
+            # Student code runs in a memory-capped kernel whose spec lives in this workspace.
+            from .execution import KERNEL_NAME, install_kernelspec
+
+            paths = [install_kernelspec(self.root / "jupyter")] + [p for p in os.environ.get(
+                "JUPYTER_PATH", "").split(os.pathsep) if p]
+            os.environ["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(paths))
+            config.Execute.kernel_name = KERNEL_NAME
             config.NbGraderAPI.log_level = logging.WARNING
             self._api = NbGraderAPI(config=config)
         return self._api

@@ -1,0 +1,74 @@
+"""Broken and hostile submissions on the toy course: each ends with the right score, a clear line, and the
+grader still running. (The toy course's right answers: add = 1 + 2 hidden points, square = 1 point.)"""
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from rnngrade.course import Course
+from rnngrade.grading import grade_submission
+from rnngrade.release import build_release
+from submissions import make_submission
+
+TOY = Path(__file__).parent / "fixtures" / "toycourse"
+RIGHT_SQUARE = "def square(x):\n    return x * x\n"
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    root = tmp_path_factory.mktemp("toycourse")
+    shutil.copytree(TOY / "solutions", root / "solutions")
+    course = Course(root)
+    build_release(course, course.release_dir)
+    return course
+
+
+@pytest.fixture(autouse=True)
+def limits(monkeypatch):
+    monkeypatch.setenv("RNNGRADE_CELL_TIMEOUT", "5")
+    monkeypatch.setenv("RNNGRADE_MEMORY_MB", "1500")
+
+
+def _grade(toy, tmp_path, square_src, answers=None, **kw):
+    rel, sol = toy.release_dir / "00_toy" / "toy.ipynb", toy.solutions / "00_toy" / "toy.ipynb"
+    sub = make_submission(rel, sol, tmp_path / "sub" / "toy.ipynb", answers=answers or {"square": square_src}, **kw)
+    r = grade_submission(toy, sub.parent, "h", feedback=False)
+    return {t.grade_id: t.score for t in r.auto_tests}, {t.grade_id: t.output for t in r.auto_tests}, r
+
+
+CASES = {
+    # name: (source of the `square` cell, expected scores, fragment expected in test_square's output)
+    "syntax_error": ("def square(x)\n    return x * x\n", {"test_square": 0}, "earlier cell fail"),
+    "exception_at_import": ("import no_such_module_xyz\n" + RIGHT_SQUARE, {"test_square": 0}, "NameError"),
+    "infinite_loop": (RIGHT_SQUARE + "while True:\n    pass\n", {"test_square": 1}, "Passed"),
+    "infinite_loop_printing": ("def square(x):\n    while True:\n        print('spam' * 100)\n",
+                               {"test_square": 0}, "Timeout"),
+    "kernel_exit": (RIGHT_SQUARE + "import os\nos._exit(3)\n", {"test_square": 0}, "kernel died"),
+    "memory_exhaustion": ("import numpy as np\nhog = []\nwhile True:\n    hog.append(np.ones(2**24))\n"
+                          + RIGHT_SQUARE, {"test_square": 0}, "NameError"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_broken_submission(toy, tmp_path, case):
+    src, expected, fragment = CASES[case]
+    t0 = time.perf_counter()
+    scores, outputs, r = _grade(toy, tmp_path, src)
+    # the cells before the broken one still earn their points; the broken unit earns what it deserves
+    assert scores == {"test_add": 1, "test_add_hidden": 2, **expected}, outputs
+    assert fragment.lower() in outputs["test_square"].lower(), outputs["test_square"][-500:]
+    assert time.perf_counter() - t0 < 120
+
+
+def test_kernel_death_marks_later_cells_not_run(toy, tmp_path):
+    # the kernel dies in the `add` cell: every later test is "not run" and scores 0, nothing is full by default
+    scores, outputs, _ = _grade(toy, tmp_path, RIGHT_SQUARE,
+                                answers={"add": "import os\nos._exit(1)\n", "square": RIGHT_SQUARE})
+    assert scores == {"test_add": 0, "test_add_hidden": 0, "test_square": 0}
+    assert "kernel died earlier" in outputs["test_square"]
+
+
+def test_printing_loop_output_is_capped(toy, tmp_path):
+    _, outputs, r = _grade(toy, tmp_path, "def square(x):\n    return x * x\nwhile True:\n    print('x' * 1000)\n")
+    assert all(len(o) <= 5000 for o in outputs.values())
