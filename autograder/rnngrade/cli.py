@@ -118,6 +118,20 @@ def cmd_grade(args) -> int:
     return 0
 
 
+def cmd_gradescope_bundle(args) -> int:
+    from .gradescope import build_bundle
+
+    out = build_bundle(Course.here(), Path(args.out))
+    print(f"wrote {out}: upload it as the autograder of a Gradescope programming assignment")
+    return 0
+
+
+def cmd_gradescope_run(args) -> int:
+    from .gradescope import run
+
+    return run(Path(args.root))
+
+
 def _default_student(path: Path) -> str:
     import re
 
@@ -153,6 +167,14 @@ def main(argv=None) -> int:
     g.add_argument("--out", default="grading", help="output folder (default: grading/)")
     g.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
     g.set_defaults(func=cmd_grade)
+
+    b = sub.add_parser("gradescope-bundle", help="build the Gradescope autograder zip (setup.sh, run_autograder)")
+    b.add_argument("--out", default="gradescope-autograder.zip")
+    b.set_defaults(func=cmd_gradescope_bundle)
+
+    gr = sub.add_parser("gradescope-run", help="(used by run_autograder inside Gradescope)")
+    gr.add_argument("root", nargs="?", default="/autograder")
+    gr.set_defaults(func=cmd_gradescope_run)
 
     args = p.parse_args(argv)
     return args.func(args)
