@@ -1,0 +1,79 @@
+"""A real browser: JupyterLab 4 on the release in headless Chromium, driven by Playwright. The notebook opens
+and runs, and nbgrader's lab extension is really loaded: the Validate button validates, the Nbgrader menu opens
+the assignment list. Runs when Chromium is installed (CI installs Debian's package)."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (CI installs it)")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = "browser-test"
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", f"--port={port}",
+                             "--ip=127.0.0.1", f"--IdentityProvider.token={token}", "--notebook-dir=notebooks",
+                             *(["--allow-root"] if os.geteuid() == 0 else [])],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{base}/lab?token={token}", timeout=3)
+            break
+        except OSError:
+            time.sleep(0.5)
+    yield base, token
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_notebook_runs_and_nbgrader_extension_works(lab, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    base, token = lab
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{base}/lab/tree/01_vanilla_rnn/vanilla_rnn.ipynb?token={token}")
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+            # run the title cell and the set-up cell; the set-up cell prints the quick-mode line
+            page.locator(".jp-Notebook .jp-Cell").nth(0).click()
+            page.keyboard.press("Escape")
+            page.keyboard.press("Shift+Enter")
+            page.keyboard.press("Shift+Enter")
+            page.wait_for_selector("text=quick mode:", timeout=120_000)
+
+            # nbgrader's Validate button runs the visible tests: on the unsolved release, a cell fails
+            validate = page.locator(".jp-NotebookPanel-toolbar >> text=Validate")
+            assert validate.count() == 1
+            validate.first.click()
+            page.wait_for_selector(".jp-Dialog", timeout=180_000)
+            dialog = page.locator(".jp-Dialog").inner_text()
+            assert "Validation Results" in dialog and "rnn_step_forward" in dialog, dialog[:500]
+            page.keyboard.press("Escape")
+
+            # the assignment list loads from the Nbgrader menu
+            page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+            items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
+            assert "Assignment List" in items and "Formgrader" in items, items
+            page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
+            page.wait_for_selector("text=Released assignments", timeout=60_000)
+            page.screenshot(path=str(tmp_path / "lab.png"))
+        finally:
+            browser.close()
