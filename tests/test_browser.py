@@ -25,9 +25,12 @@ def lab(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     token = "browser-test"
+    # serve a copy: JupyterLab saves what the test runs, and the committed release must stay untouched
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
     proc = subprocess.Popen([str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", f"--port={port}",
-                             "--ip=127.0.0.1", f"--IdentityProvider.token={token}", "--notebook-dir=notebooks",
+                             "--ip=127.0.0.1", f"--IdentityProvider.token={token}",
+                             f"--notebook-dir={tmp_path / 'notebooks'}",
                              *(["--allow-root"] if os.geteuid() == 0 else [])],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
