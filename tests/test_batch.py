@@ -62,3 +62,17 @@ def test_parallel_equals_serial_and_resume(batch, toy, tmp_path):
     assert logs3[0].startswith("5 submissions: 3 already graded, 2 to grade")   # bob, and eve (never finished)
     assert dict((s, sc) for s, sc, _ in r3) == dict((s, sc) for s, sc, _ in r1)
     assert (tmp_path / "serial" / "grades.csv").read_bytes() == csv1
+
+
+def test_dask_cluster_gives_the_same_grades(batch, toy, tmp_path):
+    """A real Dask distributed cluster on loopback: a scheduler and two worker processes."""
+    from distributed import LocalCluster
+
+    grade_batch(toy, batch, tmp_path / "serial", workers=1, feedback=False, log=lambda *_: None)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        r = grade_batch(toy, batch, tmp_path / "dask", feedback=False, log=lambda *_: None,
+                        scheduler=cluster.scheduler_address)
+    assert dict((s, sc) for s, sc, _ in r) == {"alice": 4, "bob": 3, "carol_12345": 1, "dave": 0, "eve": None}
+    assert (tmp_path / "dask" / "grades.csv").read_bytes() == (tmp_path / "serial" / "grades.csv").read_bytes()

@@ -10,6 +10,10 @@ Each student is graded in its own process with its own workspace and gradebook, 
 submission's fingerprint makes a re-run skip students already graded from the same files, so a killed run
 resumes where it stopped. ``OUT/grades.csv`` merges every student, sorted by id: the same bytes whatever the
 number of workers.
+
+Beyond one machine, ``scheduler="tcp://host:8786"`` sends each student's grading to the workers of a Dask
+distributed cluster instead of local processes. The workers need this package installed and must see the course,
+the submissions and OUT at the same paths (a shared file system), as they read and write them directly.
 """
 from __future__ import annotations
 
@@ -102,7 +106,7 @@ def _grade_one(root: str, entry: Entry, out_dir: str, feedback: bool) -> tuple[s
 
 
 def grade_batch(course: Course, folder: Path, out_dir: Path, workers: int = 1, feedback: bool = True,
-                log=print) -> list[tuple[str, float | None, str]]:
+                log=print, scheduler: str | None = None) -> list[tuple[str, float | None, str]]:
     """Grade every student of ``folder`` into ``out_dir``; returns (student, score or None, message) per student."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -114,9 +118,19 @@ def grade_batch(course: Course, folder: Path, out_dir: Path, workers: int = 1, f
             done.append((e.student, _saved_score(out_dir / e.student), "already graded (skipped)"))
         else:
             todo.append(e)
-    log(f"{len(entries)} submissions: {len(done)} already graded, {len(todo)} to grade with {workers} worker(s)")
+    where = f"the Dask cluster at {scheduler}" if scheduler else f"{workers} worker(s)"
+    log(f"{len(entries)} submissions: {len(done)} already graded, {len(todo)} to grade with {where}")
     results = list(done)
-    if workers <= 1:
+    if scheduler:
+        from distributed import Client, as_completed as dask_completed
+
+        with Client(scheduler, timeout="30s") as client:
+            futures = [client.submit(_grade_one, str(course.root), e, str(out_dir), feedback, pure=False,
+                                     key=f"rnngrade-{e.student}-{fingerprint(e)[:12]}") for e in todo]
+            for f in dask_completed(futures):
+                results.append(f.result())
+                log(_line(results[-1]))
+    elif workers <= 1:
         for e in todo:
             results.append(_grade_one(str(course.root), e, str(out_dir), feedback))
             log(_line(results[-1]))

@@ -93,7 +93,7 @@ def cmd_grade(args) -> int:
             print(f"rnngrade: --batch needs a folder of submissions, not {args.submission}", file=sys.stderr)
             return 2
         results = grade_batch(course, Path(args.submission), Path(args.out), workers=args.workers,
-                              feedback=not args.no_feedback)
+                              feedback=not args.no_feedback, scheduler=args.scheduler)
         failed = [r for r in results if r[1] is None]
         print(f"\n{len(results)} students graded into {args.out}/ (grades.csv merges them)"
               + (f"; {len(failed)} could not be graded, see {args.out}/<student>/error.txt" if failed else ""))
@@ -163,6 +163,8 @@ def main(argv=None) -> int:
                    help="SUBMISSION is a folder of submissions: one folder or .zip per student, or flat "
                         "<student>_<notebook>.ipynb files (LMS bulk download)")
     g.add_argument("--workers", type=int, default=1, help="with --batch: students graded in parallel")
+    g.add_argument("--scheduler", help="with --batch: address of a Dask distributed scheduler (tcp://host:8786) "
+                                       "whose workers grade the students (shared file system required)")
     g.add_argument("--student", help="student id (default: the submission's file or folder name)")
     g.add_argument("--out", default="grading", help="output folder (default: grading/)")
     g.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
