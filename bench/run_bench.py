@@ -14,6 +14,7 @@ import importlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -79,6 +80,19 @@ def main() -> int:
         score = json.loads((Path(tmp) / "results.json").read_text())["score"] if g["rc"] == 0 else "error"
     rows.append(("Grade one full submission (all notebooks, quick mode, with feedback)", g, f"score {score}"))
 
+    n_students = 4
+    with tempfile.TemporaryDirectory() as tmp:
+        batch = Path(tmp) / "batch"
+        for i in range(n_students):
+            shutil.copytree(ROOT / "solutions", batch / f"student{i}")
+        for workers in (1, 2):
+            print(f"grading a batch of {n_students} full submissions with {workers} worker(s) ...")
+            r = measure([str(bindir / "rnngrade"), "grade", "--batch", str(batch), "--workers", str(workers),
+                         "--no-feedback", "--out", str(Path(tmp) / f"out{workers}")])
+            rate = 60 * n_students / r["s"]
+            rows.append((f"Grade a batch of {n_students} submissions, `--workers {workers}`", r,
+                         f"{r['s'] / n_students:.1f} s per submission, {rate:.1f} submissions/min"))
+
     for nb in notebooks:
         for mode, env in [("quick", {"RNNLAB_QUICK": "1"}), ("full", {"RNNLAB_QUICK": "0"})]:
             if mode == "full" and args.skip_full:
@@ -111,7 +125,8 @@ def main() -> int:
             lines.append(data["markdown"])
         else:
             lines += ["```", json.dumps(data, indent=2), "```"]
-    lines += ["", "Peak memory is the largest resident set of any single process of the run (the grader or a kernel).",
+    lines += ["", "Peak memory is the largest resident set of any single process of the run (the grader, a grading "
+              "worker or a kernel): with `--workers N`, each worker and its kernel stay within it.",
               "Quick mode (`RNNLAB_QUICK=1`, or any nbgrader run) shrinks training loops; full mode is what a "
               "student runs.", ""]
     Path(args.out).write_text("\n".join(lines))
