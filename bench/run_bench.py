@@ -80,7 +80,7 @@ def main() -> int:
         score = json.loads((Path(tmp) / "results.json").read_text())["score"] if g["rc"] == 0 else "error"
     rows.append(("Grade one full submission (all notebooks, quick mode, with feedback)", g, f"score {score}"))
 
-    n_students = 4
+    n_students = 2
     with tempfile.TemporaryDirectory() as tmp:
         batch = Path(tmp) / "batch"
         for i in range(n_students):

@@ -10,6 +10,7 @@ Modules, one concern each:
 - ``rnnlab.corpora``   -- text corpora: download once, checksum, cache, mirror, offline fallback
 - ``rnnlab.batching``  -- contiguous batches for truncated BPTT
 - ``rnnlab.plotting``  -- loss curves
+- ``rnnlab.textviz``   -- text coloured by activation values (HTML for notebooks)
 
 It never contains the answer to a graded exercise.
 """
@@ -19,11 +20,12 @@ from .runtime import get_device, is_quick, pick, progress, seed_everything
 from .batching import StreamBatcher
 from .corpora import load_text, split_text
 from .text import CharVocab
+from .textviz import text_heatmap_html
 
 __all__ = [
     "rel_error", "scaled_error", "check_close", "check_close_f32", "check_shape",
     "numerical_gradient", "numerical_gradient_array",
     "is_quick", "pick", "seed_everything", "get_device", "progress",
-    "CharVocab", "load_text", "split_text", "StreamBatcher",
+    "CharVocab", "load_text", "split_text", "StreamBatcher", "text_heatmap_html",
 ]
 __version__ = "0.1.0"
