@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib
 import json
 import os
 import platform
@@ -108,10 +107,15 @@ def main() -> int:
     for mod_path in sorted((ROOT / "bench").glob("bench_*.py")):
         name = mod_path.stem
         print(f"{name} ...")
-        try:
-            extra.append((name, importlib.import_module(name).run()))
-        except Exception as exc:  # a broken extra benchmark must not lose the other rows
-            extra.append((name, {"error": f"{type(exc).__name__}: {exc}"}))
+        # each in its own process, so one benchmark's settings (torch threads, ...) cannot leak into the next
+        code = (f"import json, sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); import {name}; "
+                f"print('BENCH-RESULT ' + json.dumps({name}.run()))")
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+        found = [l for l in p.stdout.splitlines() if l.startswith("BENCH-RESULT ")]
+        if p.returncode == 0 and found:
+            extra.append((name, json.loads(found[-1][len("BENCH-RESULT "):])))
+        else:  # a broken extra benchmark must not lose the other rows
+            extra.append((name, {"error": (p.stderr or p.stdout)[-1500:]}))
 
     lines = ["# Benchmarks", "",
              f"Measured by `make bench` on {dt.date.today().isoformat()}.", "",
