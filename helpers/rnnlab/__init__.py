@@ -11,6 +11,8 @@ Modules, one concern each:
 - ``rnnlab.batching``  -- contiguous batches for truncated BPTT
 - ``rnnlab.plotting``  -- loss curves
 - ``rnnlab.textviz``   -- text coloured by activation values (HTML for notebooks)
+- ``rnnlab.captions``  -- image captioning data: a generated shapes dataset, the COCO format, word vocabularies,
+                         padding, BLEU
 
 It never contains the answer to a graded exercise.
 """
@@ -21,11 +23,13 @@ from .batching import StreamBatcher
 from .corpora import load_text, split_text
 from .text import CharVocab
 from .textviz import text_heatmap_html
+from .captions import CaptionSet, Vocabulary, bleu, load_coco_captions, make_shapes_captions
 
 __all__ = [
     "rel_error", "scaled_error", "check_close", "check_close_f32", "check_shape",
     "numerical_gradient", "numerical_gradient_array",
     "is_quick", "pick", "seed_everything", "get_device", "progress",
     "CharVocab", "load_text", "split_text", "StreamBatcher", "text_heatmap_html",
+    "CaptionSet", "Vocabulary", "bleu", "load_coco_captions", "make_shapes_captions",
 ]
 __version__ = "0.1.0"
