@@ -23,11 +23,12 @@ def shared_config() -> Config:
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                         SaveAutoGrades)
 
-    from .execution import SafeExecute
+    from .execution import JudgedExecute
 
     c = Config()
-    # nbgrader's autograde pipeline, with SafeExecute in place of Execute (a dead kernel costs only later cells).
-    c.Autograde.autograde_preprocessors = [SafeExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    # nbgrader's autograde pipeline, with JudgedExecute in place of Execute: a dead kernel costs only later cells,
+    # and notebooks that ask for it are judged outside the student's process (rnngrade.judge).
+    c.Autograde.autograde_preprocessors = [JudgedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                            SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     c.Execute.timeout = int(os.environ.get("RNNGRADE_CELL_TIMEOUT", CELL_TIMEOUT_S))
     c.Execute.interrupt_on_timeout = True
