@@ -72,3 +72,80 @@ def test_kernel_death_marks_later_cells_not_run(toy, tmp_path):
 def test_printing_loop_output_is_capped(toy, tmp_path):
     _, outputs, r = _grade(toy, tmp_path, "def square(x):\n    return x * x\nwhile True:\n    print('x' * 1000)\n")
     assert all(len(o) <= 5000 for o in outputs.values())
+
+
+# -- the sandbox (rnngrade.sandbox): only where the platform allows it (root on Linux, as in CI) -------------------
+from rnngrade import sandbox  # noqa: E402
+
+SANDBOX, WHY_NOT = sandbox.available()
+# Each attack sets `leaked = True` when it succeeds; the submitted square is then wrong, so a successful attack
+# shows up as a lost point (and the grader must survive all of them).
+WRONG_IF_LEAKED = "\ndef square(x):\n    return x * x + (1 if leaked else 0)\n"
+ATTACKS = {
+    "read_answers_and_gradebook": (
+        "import glob\n"
+        "leaked = bool(glob.glob('/tmp/rnngrade-*/gradebook.db') + glob.glob('/tmp/rnngrade-*/source/*/*.ipynb')\n"
+        "              + glob.glob('{solutions}/*/*.ipynb'))\n"),
+    "write_outside_its_folder": (
+        "leaked = False\n"
+        "for target in ('{root}/pwned', '{solutions}/pwned', '/etc/pwned'):\n"
+        "    try:\n"
+        "        open(target, 'w').write('x')\n"
+        "        leaked = True\n"
+        "    except OSError:\n"
+        "        pass\n"),
+    "network": (
+        "import socket\n"
+        "try:\n"
+        "    socket.create_connection(('127.0.0.1', {port}), timeout=3).close()\n"
+        "    leaked = True\n"
+        "except OSError:\n"
+        "    leaked = False\n"),
+    "fork_bomb": (
+        "import os, time\n"
+        "leaked, children = True, []\n"
+        "try:\n"
+        "    for _ in range(100000):\n"
+        "        pid = os.fork()\n"
+        "        if pid == 0:\n"
+        "            time.sleep(2)\n"
+        "            os._exit(0)\n"
+        "        children.append(pid)\n"
+        "except OSError:\n"
+        "    leaked = False      # the process cap stopped it\n"
+        "for pid in children:\n"
+        "    os.waitpid(pid, 0)\n"),
+}
+
+
+@pytest.mark.skipif(not SANDBOX, reason=f"no sandbox here: {WHY_NOT}")
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_sandbox_stops_attacks(toy, tmp_path, attack, monkeypatch):
+    import socket
+    import threading
+
+    monkeypatch.setenv("RNNGRADE_MAX_PROCESSES", "64")
+    monkeypatch.setenv("RNNGRADE_CELL_TIMEOUT", "60")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.settimeout(60)
+    connections = []
+    threading.Thread(target=lambda: connections.append(listener.accept()), daemon=True).start()
+    src = ATTACKS[attack].format(root=toy.root, solutions=toy.solutions, port=listener.getsockname()[1])
+    try:
+        scores, outputs, _ = _grade(toy, tmp_path, src + WRONG_IF_LEAKED)
+    finally:
+        listener.close()
+    assert scores == {"test_add": 1, "test_add_hidden": 2, "test_square": 1}, outputs
+    assert not connections
+    assert not (toy.root / "pwned").exists() and not (toy.solutions / "pwned").exists()
+
+
+@pytest.mark.skipif(not SANDBOX, reason=f"no sandbox here: {WHY_NOT}")
+def test_attacks_would_succeed_without_the_sandbox(toy, tmp_path, monkeypatch):
+    """The witness that the attacks above are real: with the sandbox off, reading the answers works."""
+    monkeypatch.setenv("RNNGRADE_SANDBOX", "0")
+    src = ATTACKS["read_answers_and_gradebook"].format(root=toy.root, solutions=toy.solutions, port=0)
+    scores, outputs, _ = _grade(toy, tmp_path, src + WRONG_IF_LEAKED)
+    assert scores["test_square"] == 0, outputs

@@ -16,7 +16,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 
-KERNEL_NAME = "rnngrade-python3"
+KERNEL_NAME = "rnngrade-python3"          # the student's kernel
+JUDGE_KERNEL_NAME = "rnngrade-judge"       # the kernel that runs the tests of separately judged notebooks
 MEMORY_ENV = "RNNGRADE_MEMORY_MB"
 DEFAULT_MEMORY_MB = 6144
 
@@ -63,16 +64,22 @@ def memory_limit_mb() -> int:
     return int(os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_MB))
 
 
-def install_kernelspec(folder: Path) -> str:
-    """Write the capped kernel's spec under ``folder/kernels`` and return the folder to put on JUPYTER_PATH."""
-    spec = Path(folder) / "kernels" / KERNEL_NAME
-    spec.mkdir(parents=True, exist_ok=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "rnngrade.limited_kernel", "-f", "{connection_file}"],
-        "display_name": "Python 3 (graded, memory-capped)",
-        "language": "python",
-        "env": {MEMORY_ENV: str(memory_limit_mb())},
-    }))
+def install_kernelspec(folder: Path, hide: list[str] = (), scratch: str | None = None) -> str:
+    """Write the kernelspecs of the student kernel (memory-capped; sandboxed when ``scratch`` is given, hiding
+    the folders ``hide``) and of the judge kernel (memory-capped) under ``folder/kernels``; return the folder to
+    put on JUPYTER_PATH."""
+    for name, role in ((KERNEL_NAME, "student"), (JUDGE_KERNEL_NAME, "judge")):
+        spec = Path(folder) / "kernels" / name
+        spec.mkdir(parents=True, exist_ok=True)
+        env = {MEMORY_ENV: str(memory_limit_mb()), "RNNGRADE_KERNEL_ROLE": role}
+        if role == "student" and scratch:
+            env.update(RNNGRADE_SCRATCH=scratch, RNNGRADE_HIDE_PATHS=os.pathsep.join(hide))
+        (spec / "kernel.json").write_text(json.dumps({
+            "argv": [sys.executable, "-m", "rnngrade.limited_kernel", "-f", "{connection_file}"],
+            "display_name": f"Python 3 (graded, {role})",
+            "language": "python",
+            "env": env,
+        }))
     return str(folder)
 
 
@@ -127,7 +134,11 @@ class JudgedExecute(SafeExecute):
             return super().preprocess(nb, resources, km)
         import tempfile
 
+        from . import sandbox
+
         self._sockdir = tempfile.mkdtemp(prefix="rnnjudge-")
+        if sandbox.available()[0]:
+            sandbox.give_to_sandbox(self._sockdir)     # the student kernel creates its socket there
         self._sock = os.path.join(self._sockdir, "s")
         self._bootstrapped = False
         self._tests, self._setup = {}, []      # grade_id -> (position, cell); [(position, cell)] still to run
@@ -160,6 +171,8 @@ class JudgedExecute(SafeExecute):
         import nbformat
 
         judge = Execute(config=self.config)
+        if self.kernel_name == KERNEL_NAME:
+            judge.kernel_name = JUDGE_KERNEL_NAME
         judge.nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell()])   # nbclient stores each run cell at index 0
         judge.resources = resources
         judge.km = judge.create_kernel_manager()

@@ -1,7 +1,10 @@
-"""An IPython kernel whose address space is capped, so a runaway notebook fails with MemoryError instead of
-taking the grading machine down. Started by the kernelspec that ``rnngrade.execution`` writes."""
+"""The grader's IPython kernel: its memory is capped, so a runaway notebook fails with MemoryError instead of
+taking the grading machine down; a student kernel is also sandboxed where the platform allows
+(``rnngrade.sandbox``). Started by the kernelspecs that ``rnngrade.execution`` writes; the role (``student`` or
+``judge``) comes from ``RNNGRADE_KERNEL_ROLE``."""
 import os
 import resource
+import sys
 
 limit_mb = int(os.environ.get("RNNGRADE_MEMORY_MB", "6144"))
 if limit_mb > 0:
@@ -11,6 +14,30 @@ if limit_mb > 0:
     soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
     resource.setrlimit(resource.RLIMIT_DATA, (limit, hard if hard != resource.RLIM_INFINITY and hard < limit else limit))
 
-from ipykernel import kernelapp  # noqa: E402
+sandboxed = False
+scratch = os.environ.get("RNNGRADE_SCRATCH")
+if os.environ.get("RNNGRADE_KERNEL_ROLE") == "student" and scratch:
+    from rnngrade import sandbox
 
-kernelapp.launch_new_instance()
+    ok, why = sandbox.available()
+    if ok:
+        try:
+            sys.argv = sandbox.move_connection_file(sys.argv, scratch)
+            sandbox.private_environment(scratch)
+            # before any thread exists, so that every thread of the kernel lives in the new mount namespace
+            sandbox.hide([p for p in os.environ.get("RNNGRADE_HIDE_PATHS", "").split(os.pathsep) if p])
+            sandboxed = True
+        except OSError as exc:
+            print(f"rnngrade: student kernel not sandboxed ({exc})", file=sys.stderr)
+
+from ipykernel.kernelapp import IPKernelApp  # noqa: E402
+
+app = IPKernelApp.instance()
+app.initialize()           # reads the connection file and opens the kernel's sockets, still as root
+if sandboxed:
+    try:
+        sandbox.cut_network()
+        sandbox.drop_privileges(scratch)
+    except OSError as exc:
+        print(f"rnngrade: student kernel only partly sandboxed ({exc})", file=sys.stderr)
+app.start()

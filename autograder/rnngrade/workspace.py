@@ -34,6 +34,7 @@ class Workspace:
             shutil.copytree(src, self.root / "source" / a,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         self._api = None
+        self._scratch = None
         self._generated = False
 
     # -- nbgrader ---------------------------------------------------------------------------------
@@ -54,7 +55,13 @@ class Workspace:
             # Student code runs in a memory-capped kernel whose spec lives in this workspace.
             from .execution import KERNEL_NAME, install_kernelspec
 
-            paths = [install_kernelspec(self.root / "jupyter")] + [p for p in os.environ.get(
+            from . import sandbox
+
+            hide, self._scratch = [], None
+            if sandbox.available()[0]:
+                self._scratch = sandbox.make_scratch()
+                hide = sandbox.hidden_paths(self.course.root, self.root)
+            paths = [install_kernelspec(self.root / "jupyter", hide, self._scratch)] + [p for p in os.environ.get(
                 "JUPYTER_PATH", "").split(os.pathsep) if p]
             os.environ["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(paths))
             config.Execute.kernel_name = KERNEL_NAME
@@ -98,6 +105,9 @@ class Workspace:
 
     # -- context manager --------------------------------------------------------------------------
     def close(self) -> None:
+        from .sandbox import remove_scratch
+
+        remove_scratch(self._scratch)
         if not self.keep:
             shutil.rmtree(self.root, ignore_errors=True)
 
