@@ -64,7 +64,8 @@ def memory_limit_mb() -> int:
     return int(os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_MB))
 
 
-def install_kernelspec(folder: Path, hide: list[str] = (), scratch: str | None = None) -> str:
+def install_kernelspec(folder: Path, hide: list[str] = (), scratch: str | None = None,
+                       uid: int | None = None) -> str:
     """Write the kernelspecs of the student kernel (memory-capped; sandboxed when ``scratch`` is given, hiding
     the folders ``hide``) and of the judge kernel (memory-capped) under ``folder/kernels``; return the folder to
     put on JUPYTER_PATH."""
@@ -73,7 +74,8 @@ def install_kernelspec(folder: Path, hide: list[str] = (), scratch: str | None =
         spec.mkdir(parents=True, exist_ok=True)
         env = {MEMORY_ENV: str(memory_limit_mb()), "RNNGRADE_KERNEL_ROLE": role}
         if role == "student" and scratch:
-            env.update(RNNGRADE_SCRATCH=scratch, RNNGRADE_HIDE_PATHS=os.pathsep.join(hide))
+            env.update(RNNGRADE_SCRATCH=scratch, RNNGRADE_HIDE_PATHS=os.pathsep.join(hide),
+                       RNNGRADE_SANDBOX_UID=str(uid))
         (spec / "kernel.json").write_text(json.dumps({
             "argv": [sys.executable, "-m", "rnngrade.limited_kernel", "-f", "{connection_file}"],
             "display_name": f"Python 3 (graded, {role})",
@@ -134,11 +136,7 @@ class JudgedExecute(SafeExecute):
             return super().preprocess(nb, resources, km)
         import tempfile
 
-        from . import sandbox
-
         self._sockdir = tempfile.mkdtemp(prefix="rnnjudge-")
-        if sandbox.available()[0]:
-            sandbox.give_to_sandbox(self._sockdir)     # the student kernel creates its socket there
         self._sock = os.path.join(self._sockdir, "s")
         self._bootstrapped = False
         self._tests, self._setup = {}, []      # grade_id -> (position, cell); [(position, cell)] still to run
@@ -221,6 +219,9 @@ class JudgedExecute(SafeExecute):
 
         if not self._bootstrapped:          # the call server starts before any of the student's code
             self._bootstrapped = True
+            uid = (getattr(self.km.kernel_spec, "env", None) or {}).get("RNNGRADE_SANDBOX_UID")
+            if uid and uid != "None" and os.geteuid() == 0:
+                os.chown(self._sockdir, int(uid), int(uid))   # a sandboxed student kernel creates its socket there
             boot = nbformat.v4.new_code_cell(
                 f"from rnngrade.judge import serve as _rnngrade_serve\n_rnngrade_serve({self._sock!r})\n"
                 f"del _rnngrade_serve")

@@ -8,9 +8,11 @@ the student's kernel (``rnngrade.limited_kernel --role student``), before it run
    gradebook, the source notebooks, other notebooks' results) and any folder in ``RNNGRADE_HIDE``;
 2. starts its Jupyter sockets, then enters a new **network namespace** with no interfaces: every connection the
    student's code opens fails (the kernel's own sockets, opened before, keep working);
-3. drops to the unprivileged user ``nobody`` (no capabilities: it cannot undo 1 or 2, read root's files, read the
-   judge kernel's memory or connection file), with ``RLIMIT_NPROC`` capping the processes it may start (a fork
-   bomb ends in ``BlockingIOError``), and works in a scratch folder of its own.
+3. drops to an unprivileged user id of its own, picked at random for each grading workspace (no capabilities: it
+   cannot undo 1 or 2, read root's files, read the judge kernel's memory or connection file, or signal another
+   student's kernel), with ``RLIMIT_NPROC`` capping the processes it may start (a fork bomb ends in
+   ``BlockingIOError``; the cap counts per user id, so one student's fork bomb never starves another's kernel),
+   and works in a scratch folder of its own.
 
 Elsewhere (not root, not Linux, ``RNNGRADE_SANDBOX=0``) the kernel runs unsandboxed and the grader says so once.
 """
@@ -27,7 +29,8 @@ from pathlib import Path
 SANDBOX_ENV = "RNNGRADE_SANDBOX"
 HIDE_ENV = "RNNGRADE_HIDE"          # os.pathsep-separated folders to hide from student code
 SCRATCH_ENV = "RNNGRADE_SCRATCH"
-USER = "nobody"
+UID_ENV = "RNNGRADE_SANDBOX_UID"
+UID_RANGE = (200_000, 1_000_000)    # ids no account on a normal system uses
 MAX_PROCESSES_ENV = "RNNGRADE_MAX_PROCESSES"
 MAX_PROCESSES = 512                  # RLIMIT_NPROC counts every process (and thread) of the user on the machine
 
@@ -43,30 +46,31 @@ def available() -> tuple[bool, str]:
         return False, "not Linux"
     if os.geteuid() != 0:
         return False, "the grader does not run as root"
-    try:
-        pwd.getpwnam(USER)
-    except KeyError:
-        return False, f"no user {USER!r}"
     return True, ""
 
 
-def user_ids() -> tuple[int, int]:
-    entry = pwd.getpwnam(USER)
-    return entry.pw_uid, entry.pw_gid
+def pick_uid() -> int:
+    """A fresh user id (and group id) for the student kernels of one grading workspace."""
+    import secrets
+
+    while True:
+        uid = UID_RANGE[0] + secrets.randbelow(UID_RANGE[1] - UID_RANGE[0])
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            return uid
 
 
-def make_scratch() -> str:
-    """A private working folder for one student kernel, owned by the sandbox user."""
+def make_scratch(uid: int) -> str:
+    """A private working folder for the student kernels of one workspace, owned by their user id."""
     folder = tempfile.mkdtemp(prefix="rnngrade-kernel-")
-    uid, gid = user_ids()
-    os.chown(folder, uid, gid)
+    os.chown(folder, uid, uid)
     return folder
 
 
-def give_to_sandbox(folder: str) -> None:
-    """Let the sandbox user create files (the judge's socket) in ``folder``."""
-    uid, gid = user_ids()
-    os.chown(folder, uid, gid)
+def give_to_sandbox(folder: str, uid: int) -> None:
+    """Let the sandboxed kernel create files (the judge's socket) in ``folder``."""
+    os.chown(folder, uid, uid)
 
 
 def hidden_paths(course_root: Path, workspace: Path) -> list[str]:
@@ -165,7 +169,7 @@ def drop_privileges(scratch: str) -> None:
     """Become the sandbox user (every thread: glibc applies set*id process-wide), in ``scratch``."""
     import resource
 
-    uid, gid = user_ids()
+    uid = gid = int(os.environ[UID_ENV])
     cap = int(os.environ.get(MAX_PROCESSES_ENV, MAX_PROCESSES))
     resource.setrlimit(resource.RLIMIT_NPROC, (cap, cap))
     data = os.path.join(scratch, "data")
@@ -175,7 +179,7 @@ def drop_privileges(scratch: str) -> None:
     for dirpath, dirnames, filenames in os.walk(scratch):
         for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
             os.lchown(name, uid, gid)
-    os.environ.update(RNNLAB_DATA_DIR=data, TMPDIR=scratch, USER=USER, LOGNAME=USER)
+    os.environ.update(RNNLAB_DATA_DIR=data, TMPDIR=scratch, USER="student", LOGNAME="student")
     os.setgroups([])
     os.setgid(gid)
     os.setuid(uid)

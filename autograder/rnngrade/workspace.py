@@ -57,11 +57,12 @@ class Workspace:
 
             from . import sandbox
 
-            hide, self._scratch = [], None
+            hide, self._scratch, uid = [], None, None
             if sandbox.available()[0]:
-                self._scratch = sandbox.make_scratch()
+                uid = sandbox.pick_uid()
+                self._scratch = sandbox.make_scratch(uid)
                 hide = sandbox.hidden_paths(self.course.root, self.root)
-            paths = [install_kernelspec(self.root / "jupyter", hide, self._scratch)] + [p for p in os.environ.get(
+            paths = [install_kernelspec(self.root / "jupyter", hide, self._scratch, uid)] + [p for p in os.environ.get(
                 "JUPYTER_PATH", "").split(os.pathsep) if p]
             os.environ["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(paths))
             config.Execute.kernel_name = KERNEL_NAME
