@@ -32,6 +32,23 @@ WRONG = textwrap.dedent('''
 ''')
 
 
+# Code that fakes every check a test could run in the student's own process.
+CHEATS = textwrap.dedent('''
+    import builtins, sys
+    import numpy as np, torch, rnnlab, rnnlab.compare
+    def _fine(*args, **kwargs):
+        return 0.0
+    check_close = check_close_f32 = rel_error = _fine
+    for _m in (rnnlab, rnnlab.compare):
+        _m.check_close = _m.check_close_f32 = _m.rel_error = _fine
+    np.allclose = lambda *a, **k: True
+    np.testing.assert_allclose = lambda *a, **k: None
+    torch.allclose = lambda *a, **k: True
+    builtins.abs = lambda v: 0.0 * v
+    sys.modules["rnnlab.compare"] = rnnlab
+''')
+
+
 def _right() -> str:
     return solution_sources(SOLUTION)[TARGET]
 
@@ -74,20 +91,7 @@ def cases() -> dict[str, dict]:
             for pid in children:
                 os.waitpid(pid, 0)
             ''') + right, "lost": [], "sandbox": True},
-        "monkeypatch_checks": {"answer": WRONG + textwrap.dedent('''
-            import builtins, sys
-            import numpy as np, torch, rnnlab, rnnlab.compare
-            def _fine(*args, **kwargs):
-                return 0.0
-            check_close = check_close_f32 = rel_error = _fine
-            for _m in (rnnlab, rnnlab.compare):
-                _m.check_close = _m.check_close_f32 = _m.rel_error = _fine
-            np.allclose = lambda *a, **k: True
-            np.testing.assert_allclose = lambda *a, **k: None
-            torch.allclose = lambda *a, **k: True
-            builtins.abs = lambda v: 0.0 * v
-            sys.modules["rnnlab.compare"] = rnnlab
-            '''), "lost": LOST},
+        "monkeypatch_checks": {"answer": WRONG + CHEATS, "lost": LOST},
         "rigged_return_types": {"answer": textwrap.dedent('''
             class Anything(np.ndarray):
                 def __eq__(self, other):

@@ -14,6 +14,7 @@ import torch
 from rnngrade.course import Course
 from rnngrade.grading import grade_submission
 from rnngrade.judge import RemoteObject, StudentCodeError, install, serve
+import hostile_corpus
 from submissions import make_submission
 
 COURSE = Course.here()
@@ -119,24 +120,7 @@ WRONG_STEP = textwrap.dedent('''
         next_h = np.tanh(x @ Wx + b)          # BUG: forgot prev_h @ Wh
         return next_h, (x, prev_h, Wx, Wh, next_h)
 ''')
-CHEATS = textwrap.dedent('''
-    import builtins, sys
-    import numpy as np
-    import torch
-    import rnnlab, rnnlab.compare
-
-    def _always_fine(*args, **kwargs):
-        return 0.0
-
-    check_close = check_close_f32 = rel_error = _always_fine
-    for _mod in (rnnlab, rnnlab.compare):
-        _mod.check_close = _mod.check_close_f32 = _mod.rel_error = _always_fine
-    np.allclose = lambda *a, **k: True
-    np.testing.assert_allclose = lambda *a, **k: None
-    torch.allclose = lambda *a, **k: True
-    sys.modules["rnnlab"] = rnnlab
-    builtins.abs = lambda x: 0.0 * x
-
+CHEATS = hostile_corpus.CHEATS + textwrap.dedent('''
     class _Zero(np.ndarray):                   # arrays that claim to equal anything
         def __sub__(self, other):
             return np.zeros(np.shape(other))
