@@ -13,6 +13,9 @@ Modules, one concern each:
 - ``rnnlab.textviz``   -- text coloured by activation values (HTML for notebooks)
 - ``rnnlab.captions``  -- image captioning data: a generated shapes dataset, the COCO format, word vocabularies,
                          padding, BLEU
+- ``rnnlab.seq2seq_data`` -- sequence-to-sequence data: generated dates and a word-reordering language, sentence
+                         pairs in the Tatoeba format, token vocabularies
+- ``rnnlab.clips``     -- generated video clips of a bouncing shape, with per-clip and per-frame labels
 
 It never contains the answer to a graded exercise.
 """
