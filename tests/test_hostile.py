@@ -149,3 +149,30 @@ def test_attacks_would_succeed_without_the_sandbox(toy, tmp_path, monkeypatch):
     src = ATTACKS["read_answers_and_gradebook"].format(root=toy.root, solutions=toy.solutions, port=0)
     scores, outputs, _ = _grade(toy, tmp_path, src + WRONG_IF_LEAKED)
     assert scores["test_square"] == 0, outputs
+
+
+def test_non_utf8_file_names(toy, tmp_path):
+    """A folder and a zip holding files whose names are not UTF-8 (an old Windows zip tool, a Latin-1 file
+    system): the course notebook is still found and graded, the stray files are ignored with a note."""
+    import json
+    import os
+    import zipfile
+
+    from rnngrade.report import write_results
+
+    rel, sol = toy.release_dir / "00_toy" / "toy.ipynb", toy.solutions / "00_toy" / "toy.ipynb"
+    folder = tmp_path / "folder"
+    make_submission(rel, sol, folder / "toy.ipynb")
+    with open(os.path.join(os.fsencode(folder), b"caf\xe9\xff.ipynb"), "wb") as f:
+        f.write(b"{}")
+    zpath = tmp_path / "sub.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        zf.write(folder / "toy.ipynb", "sub/toy.ipynb")
+        info = zipfile.ZipInfo("sub/na\xefve\xff.ipynb")      # stored without the UTF-8 flag: read back as cp437
+        zf.writestr(info, "{}")
+    for i, sub in enumerate((folder, zpath)):
+        r = grade_submission(toy, sub, "u", feedback=False)
+        assert r.score == 4, r.notes
+        write_results(r, tmp_path / f"out{i}")
+        assert json.loads((tmp_path / f"out{i}" / "results.json").read_text(encoding="utf-8"))["score"] == 4
+        assert any("Ignored" in n for n in r.notes), r.notes
