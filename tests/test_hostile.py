@@ -122,34 +122,44 @@ ATTACKS = {
 @pytest.mark.parametrize("attack", list(ATTACKS))
 def test_sandbox_stops_attacks(toy, tmp_path, attack, monkeypatch):
     import socket
-    import threading
 
     monkeypatch.setenv("RNNGRADE_MAX_PROCESSES", "64")
     monkeypatch.setenv("RNNGRADE_CELL_TIMEOUT", "60")
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
+    listener.listen(4)       # a connection would complete in the backlog even though nobody accepts it yet
+    src = ATTACKS[attack].format(root=toy.root, solutions=toy.solutions, port=listener.getsockname()[1])
+    try:
+        scores, outputs, _ = _grade(toy, tmp_path, src + WRONG_IF_LEAKED)
+        listener.setblocking(False)
+        try:
+            listener.accept()[0].close()
+            connected = True
+        except BlockingIOError:
+            connected = False
+    finally:
+        listener.close()
+    assert scores == {"test_add": 1, "test_add_hidden": 2, "test_square": 1}, outputs
+    assert not connected
+    assert not (toy.root / "pwned").exists() and not (toy.solutions / "pwned").exists()
+
+
+@pytest.mark.skipif(not SANDBOX, reason=f"no sandbox here: {WHY_NOT}")
+@pytest.mark.parametrize("attack", ["read_answers_and_gradebook", "network"])
+def test_attacks_would_succeed_without_the_sandbox(toy, tmp_path, attack, monkeypatch):
+    """The witness that the attacks above are real: with the sandbox off, they work (and cost the point)."""
+    import socket
+
+    monkeypatch.setenv("RNNGRADE_SANDBOX", "0")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
     listener.listen(4)
-    listener.settimeout(60)
-    connections = []
-    threading.Thread(target=lambda: connections.append(listener.accept()), daemon=True).start()
     src = ATTACKS[attack].format(root=toy.root, solutions=toy.solutions, port=listener.getsockname()[1])
     try:
         scores, outputs, _ = _grade(toy, tmp_path, src + WRONG_IF_LEAKED)
     finally:
         listener.close()
-    assert scores == {"test_add": 1, "test_add_hidden": 2, "test_square": 1}, outputs
-    assert not connections
-    assert not (toy.root / "pwned").exists() and not (toy.solutions / "pwned").exists()
-
-
-@pytest.mark.skipif(not SANDBOX, reason=f"no sandbox here: {WHY_NOT}")
-def test_attacks_would_succeed_without_the_sandbox(toy, tmp_path, monkeypatch):
-    """The witness that the attacks above are real: with the sandbox off, reading the answers works."""
-    monkeypatch.setenv("RNNGRADE_SANDBOX", "0")
-    src = ATTACKS["read_answers_and_gradebook"].format(root=toy.root, solutions=toy.solutions, port=0)
-    scores, outputs, _ = _grade(toy, tmp_path, src + WRONG_IF_LEAKED)
     assert scores["test_square"] == 0, outputs
-
 
 def test_non_utf8_file_names(toy, tmp_path):
     """A folder and a zip holding files whose names are not UTF-8 (an old Windows zip tool, a Latin-1 file
