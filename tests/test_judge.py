@@ -107,11 +107,16 @@ def test_exceptions_and_warnings_come_back(student):
             j["warns"]()
 
 
-def test_a_student_that_hangs_up_fails_the_call(student):
-    j = student(die=lambda: os.close(-1) or None)
-    with pytest.raises(OSError):
-        j["die"]()
-    assert j["never_defined"] is not None
+def test_a_call_that_never_returns_times_out_and_the_next_call_works(student, monkeypatch):
+    import time
+
+    monkeypatch.setenv("RNNGRADE_CALL_TIMEOUT", "1")
+    j = student(stuck=lambda: time.sleep(30), quick=lambda x: x + 1)
+    start = time.perf_counter()
+    with pytest.raises(TimeoutError, match="stuck"):
+        j["stuck"]()
+    assert time.perf_counter() - start < 10
+    assert j["quick"](1) == 2          # a fresh connection, served by a fresh thread of the student kernel
 
 
 # -- grading the real notebook 01 ----------------------------------------------------------------------------

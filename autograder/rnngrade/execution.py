@@ -26,6 +26,11 @@ def _error(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
+def _not_run(dead_at: int) -> list[NotebookNode]:
+    """The outputs of a cell that never ran because the student's kernel died (it scores 0)."""
+    return [_error("KernelDied", f"Not run: the kernel died earlier, in code cell {dead_at}.")]
+
+
 class SafeExecute(Execute):
     """nbgrader's Execute, but a dead kernel costs only the cells from the one that killed it onwards."""
 
@@ -38,7 +43,7 @@ class SafeExecute(Execute):
         if cell.cell_type != "code":
             return cell, resources
         if self._dead_at is not None:
-            cell.outputs = [_error("KernelDied", f"Not run: the kernel died earlier, in code cell {self._dead_at}.")]
+            cell.outputs = _not_run(self._dead_at)
             return cell, resources
         try:
             result = super().preprocess_cell(cell, resources, index)
@@ -86,7 +91,6 @@ def install_kernelspec(folder: Path, hide: list[str] = (), scratch: str | None =
 
 
 # -- judging in a separate process (see rnngrade.judge) ---------------------------------------------------
-JUDGE_MODE_KEY = ("rnngrade", "judge")
 
 
 JUDGE_ENV = "RNNGRADE_JUDGE"
@@ -97,7 +101,7 @@ def judge_mode(nb) -> str:
     'kernel'. RNNGRADE_JUDGE=kernel forces nbgrader's way for every notebook (to compare, or to debug a test)."""
     if os.environ.get(JUDGE_ENV, "") == "kernel":
         return "kernel"
-    return str(nb.get("metadata", {}).get(JUDGE_MODE_KEY[0], {}).get(JUDGE_MODE_KEY[1], "kernel"))
+    return str(nb.get("metadata", {}).get("rnngrade", {}).get("judge", "kernel"))
 
 
 def solution_names(nb) -> list[str]:
@@ -124,9 +128,8 @@ class JudgedExecute(SafeExecute):
     The student's notebook runs in the (capped) student kernel without its test cells. The tests run in a second
     kernel, the judge, which executes only the instructor's code taken from the source notebook: each test cell
     when the submission reaches it, after the locked non-graded code cells (imports, helpers) that precede it in
-    the source, with
-    the solution cells' names bound to proxies that call the student kernel (``rnngrade.judge``). A test cell's
-    outputs in the graded notebook are the judge's. Notebooks without the metadata run as in nbgrader.
+    the source, with the solution cells' names bound to proxies that call the student kernel (``rnngrade.judge``).
+    A test cell's outputs in the graded notebook are the judge's. Notebooks without the metadata run as in nbgrader.
     """
 
     def preprocess(self, nb, resources=None, km=None):
@@ -198,7 +201,7 @@ class JudgedExecute(SafeExecute):
             self._judge = None
         shutil.rmtree(self._sockdir, ignore_errors=True)
 
-    def _run_in_judge(self, source_cell, index: int):
+    def _run_in_judge(self, source_cell):
         import nbformat
 
         cell = nbformat.v4.new_code_cell(source_cell.source)
@@ -220,7 +223,7 @@ class JudgedExecute(SafeExecute):
         if not self._bootstrapped:          # the call server starts before any of the student's code
             self._bootstrapped = True
             uid = (getattr(self.km.kernel_spec, "env", None) or {}).get("RNNGRADE_SANDBOX_UID")
-            if uid and uid != "None" and os.geteuid() == 0:
+            if uid:
                 os.chown(self._sockdir, int(uid), int(uid))   # a sandboxed student kernel creates its socket there
             boot = nbformat.v4.new_code_cell(
                 f"from rnngrade.judge import serve as _rnngrade_serve\n_rnngrade_serve({self._sock!r})\n"
@@ -232,13 +235,13 @@ class JudgedExecute(SafeExecute):
             return super().preprocess_cell(cell, resources, index)      # the student's kernel
         gid = meta.get("grade_id")
         if self._dead_at is not None:
-            cell.outputs = [_error("KernelDied", f"Not run: the kernel died earlier, in code cell {self._dead_at}.")]
+            cell.outputs = _not_run(self._dead_at)
         elif gid not in self._tests:
             cell.outputs = [_error("UnknownTest", f"No test with grade_id {gid!r} in the source notebook.")]
         else:
             pos, source = self._tests[gid]
             # the instructor's locked set-up cells that come before this test in the source, once each
             while self._setup and self._setup[0][0] < pos:
-                self._run_in_judge(self._setup.pop(0)[1], index)
-            cell.outputs = self._run_in_judge(source, index).outputs
+                self._run_in_judge(self._setup.pop(0)[1])
+            cell.outputs = self._run_in_judge(source).outputs
         return cell, resources

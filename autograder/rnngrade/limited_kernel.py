@@ -33,7 +33,9 @@ if os.environ.get("RNNGRADE_KERNEL_ROLE") == "student" and scratch:
 from ipykernel.kernelapp import IPKernelApp  # noqa: E402
 
 app = IPKernelApp.instance()
-app.initialize()           # reads the connection file and opens the kernel's sockets, still as root
+# reads the connection file and opens the kernel's sockets, still as root. The kernel's own log (not the student's
+# output, which travels as messages) would repeat a transport warning on the grader's terminal for every notebook.
+app.initialize(sys.argv[1:] + ["--IPKernelApp.log_level=ERROR"])
 if sandboxed:
     try:
         sandbox.cut_network()

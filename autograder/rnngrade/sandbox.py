@@ -173,9 +173,8 @@ def drop_privileges(scratch: str) -> None:
     cap = int(os.environ.get(MAX_PROCESSES_ENV, MAX_PROCESSES))
     resource.setrlimit(resource.RLIMIT_NPROC, (cap, cap))
     data = os.path.join(scratch, "data")
+    os.makedirs(data, exist_ok=True)
     _seed_data_cache(data)
-    for sub in ("data", "mpl"):
-        os.makedirs(os.path.join(scratch, sub), exist_ok=True)
     for dirpath, dirnames, filenames in os.walk(scratch):
         for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
             os.lchown(name, uid, gid)
@@ -195,7 +194,6 @@ def _seed_data_cache(dest: str) -> None:
         src = data_dir()
     except Exception:  # noqa: BLE001 -- no cache: the notebook fetches or generates what it needs
         return
-    os.makedirs(dest, exist_ok=True)
     for f in src.iterdir():
         if f.is_file() and not f.name.startswith("."):
             try:

@@ -36,6 +36,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from .captions import pad_sequences
+
 __all__ = [
     "PairSet", "SeqVocab", "DATE_FORMATS", "DATE_MIN", "DATE_MAX", "format_date", "make_dates", "make_reorder",
     "reorder_sentence", "REORDER_LEXICON", "load_pairs_tsv", "encode_pairs", "Batch", "iterate_batches",
@@ -213,11 +215,8 @@ class Batch:
 
 
 def _pad(seqs: Sequence[Sequence[int]]) -> np.ndarray:
-    width = max((len(s) for s in seqs), default=0)
-    out = np.zeros((len(seqs), max(width, 1)), dtype=np.int64)
-    for i, s in enumerate(seqs):
-        out[i, :len(s)] = s
-    return out
+    """Right-padded with <NULL> (= 0), at least one column wide."""
+    return pad_sequences(seqs, pad=0, max_length=max(max((len(s) for s in seqs), default=0), 1))[0]
 
 
 def encode_pairs(sources: Sequence[str], targets: Sequence[str] | None, src_vocab: SeqVocab,
