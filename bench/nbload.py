@@ -1,26 +1,28 @@
 """Load the reference implementations out of a solution notebook, for benchmarks.
 
 Executes the notebook's set-up cell and the solution cells (``nbgrader.solution == true``) whose grade_id is
-asked for, in a fresh namespace, without running any test, plot or training cell.
+asked for, in a fresh namespace, without running any test, plot or training cell. Reads the notebook as plain
+JSON (no Jupyter package needed), so that the benchmarks also run where only numpy and torch are installed (the GPU
+machine of bench/gpu_check.py).
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
-
-import nbformat
 
 
 def load_solution_functions(notebook: str | Path, grade_ids: list[str], setup_ids=("setup",)) -> dict:
-    nb = nbformat.read(str(notebook), as_version=4)
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
     wanted = set(setup_ids) | set(grade_ids)
     ns: dict = {"__name__": "solution_notebook"}
     found = set()
-    for cell in nb.cells:
+    for cell in nb["cells"]:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         gid = meta.get("grade_id")
-        if cell.cell_type != "code" or gid not in wanted:
+        if cell["cell_type"] != "code" or gid not in wanted:
             continue
-        src = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        src = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
         exec(compile(src, f"{notebook}:{gid}", "exec"), ns)
         found.add(gid)
     missing = set(grade_ids) - found

@@ -1,0 +1,158 @@
+"""The GPU check: run the PyTorch notebooks and the training benchmarks on a machine with a GPU, in one go.
+
+    python bench/gpu_check.py --out DIR [--deadline-s 540]
+
+Meant for a borrowed GPU machine that has numpy, torch, matplotlib and tqdm but no Jupyter: each solution notebook
+of 03-06 runs in its own process in quick mode (the mode grading uses), its code cells executed in order in one
+namespace by a plain runner (magics skipped, figures drawn with the Agg backend and discarded); then the
+benchmarks bench_captioning, bench_charlm and bench_seq2seq run one after the other, each in its own process.
+Every step writes its result as soon as it ends (DIR/gpu_results.json, DIR/gpu_results.md, DIR/notebooks.log
+and one log per benchmark), and
+a step that fails or would not fit in the deadline is reported, not fatal. The data cache must already hold Tiny
+Shakespeare or ``RNNLAB_DATA_MIRROR`` must point to a folder with it; the other datasets are generated.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ["03_char_lm/char_lm.ipynb", "04_captioning/captioning.ipynb", "05_seq2seq/seq2seq.ipynb",
+             "06_sequence_classification/sequence_classification.ipynb"]
+# (module, rough seconds on a GPU, to skip what cannot fit)
+BENCHES = [("bench_captioning", 150), ("bench_charlm", 200), ("bench_seq2seq", 140)]
+
+RUNNER = r'''
+import json, sys, time, types, traceback
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+plt.show = lambda *a, **k: plt.close("all")
+try:
+    import IPython.display  # noqa: F401
+except ImportError:                     # no Jupyter here: HTML output is built and dropped
+    ipy = types.ModuleType("IPython"); disp = types.ModuleType("IPython.display")
+    disp.HTML = lambda *a, **k: None; disp.display = lambda *a, **k: None
+    ipy.display = disp; sys.modules["IPython"] = ipy; sys.modules["IPython.display"] = disp
+nb = json.load(open(sys.argv[1], encoding="utf-8"))
+ns = {"__name__": "__main__"}
+cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+errors = []
+for k, cell in enumerate(cells):
+    src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+    src = "\n".join(l for l in src.splitlines() if not l.lstrip().startswith(("%", "!")))
+    gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {k}"
+    t = time.perf_counter()
+    try:
+        exec(compile(src, f"{sys.argv[1]}:{gid}", "exec"), ns)
+    except Exception as e:
+        errors.append(f"{gid}: {type(e).__name__}: {e}")
+        traceback.print_exc()
+    plt.close("all")
+    print(f"[cell {gid}] {time.perf_counter() - t:.1f} s", flush=True)
+dev = ns.get("device")
+print("RUNNER-RESULT " + json.dumps({"cells": len(cells), "errors": errors, "device": str(dev)}))
+'''
+
+
+def run_step(cmd, log: Path, env: dict, timeout: float) -> tuple[int, float, str]:
+    start = time.perf_counter()
+    with open(log, "w") as f:
+        try:
+            p = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, cwd=ROOT, timeout=timeout)
+            rc = p.returncode
+        except subprocess.TimeoutExpired:
+            rc = 124
+    return rc, time.perf_counter() - start, log.read_text(errors="replace")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--deadline-s", type=float, default=540.0)
+    ap.add_argument("--benches", default=",".join(b for b, _ in BENCHES))
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "helpers"), os.environ.get("PYTHONPATH", "")]),
+           "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1", "TQDM_DISABLE": "1"}
+    import torch
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    results = {"machine": f"{gpu}; {os.cpu_count()} CPU cores; Python {platform.python_version()}, torch "
+                          f"{torch.__version__}", "date": time.strftime("%Y-%m-%d"), "notebooks": {}, "benches": {}}
+
+    def save():
+        (out / "gpu_results.json").write_text(json.dumps(results, indent=2))
+        lines = ["# GPU check", "", f"Machine: {results['machine']}, {results['date']}.", "",
+                 "| notebook (quick mode, plain runner) | seconds | result |", "|---|---:|---|"]
+        for nb, r in results["notebooks"].items():
+            lines.append(f"| `{nb}` | {r['s']:.1f} | {r['result']} |")
+        for name, r in results["benches"].items():
+            lines += ["", f"## {name}", "", r.get("markdown") or "```\n" + json.dumps(r, indent=2)[:3000] + "\n```"]
+        (out / "gpu_results.md").write_text("\n".join(lines) + "\n")
+
+    # 1) the notebooks, all four at once (separate processes), quick mode
+    scratch = Path(tempfile.mkdtemp(prefix="gpu_check."))    # per-notebook logs; their tails go to notebooks.log
+    runner = scratch / "nb_runner.py"
+    runner.write_text(RUNNER)
+    procs = {}
+    for nb in NOTEBOOKS:
+        log = scratch / f"nb_{nb.split('/')[0]}.log"
+        f = open(log, "w")
+        procs[nb] = (subprocess.Popen([sys.executable, str(runner), str(ROOT / "solutions" / nb)], stdout=f,
+                                      stderr=subprocess.STDOUT, env={**env, "RNNLAB_QUICK": "1"}, cwd=ROOT),
+                     time.perf_counter(), log, f)
+    finished = {}
+    while len(finished) < len(procs):                # note each notebook's own finishing time
+        for nb, (p, t0, log, f) in procs.items():
+            if nb not in finished and (p.poll() is not None or time.perf_counter() - t0 > 240):
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                finished[nb] = time.perf_counter() - t0
+        time.sleep(0.2)
+    for nb, (p, t0, log, f) in procs.items():
+        f.close()
+        text = log.read_text(errors="replace")
+        found = [l for l in text.splitlines() if l.startswith("RUNNER-RESULT ")]
+        res = json.loads(found[-1][len("RUNNER-RESULT "):]) if found else {"errors": [f"exit {p.returncode}"]}
+        results["notebooks"][nb] = {"s": finished[nb], "device": res.get("device"),
+                                    "result": (f"ok, {res['cells']} code cells on {res['device']}" if not res["errors"]
+                                               else "FAILED: " + "; ".join(res["errors"])[:400])}
+        print(nb, results["notebooks"][nb], flush=True)
+        with open(out / "notebooks.log", "a") as all_logs:
+            all_logs.write(f"===== {nb} =====\n{text[-20000:]}\n")
+    save()
+
+    # 2) the benchmarks, one at a time
+    for name, rough_s in BENCHES:
+        if name not in args.benches.split(","):
+            continue
+        left = args.deadline_s - (time.perf_counter() - start)
+        if left < rough_s:
+            results["benches"][name] = {"skipped": f"{left:.0f} s left of the deadline, about {rough_s} s needed"}
+            save()
+            continue
+        code = (f"import json, sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); import {name}; "
+                f"print('BENCH-RESULT ' + json.dumps({name}.run()))")
+        rc, s, text = run_step([sys.executable, "-c", code], out / f"{name}.log", env, timeout=left)
+        found = [l for l in text.splitlines() if l.startswith("BENCH-RESULT ")]
+        results["benches"][name] = ({**json.loads(found[-1][len("BENCH-RESULT "):]), "wall_s": s} if rc == 0 and found
+                                    else {"error": f"exit {rc} after {s:.0f} s", "log_tail": text[-1500:]})
+        print(name, {k: v for k, v in results["benches"][name].items() if k != "markdown"}, flush=True)
+        save()
+    print((out / "gpu_results.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
