@@ -31,7 +31,7 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "03_char_lm" / "c
 BASELINE_VAL_LOSS = 1.886   # nanoGPT's 4-layer character transformer on a 2-core CPU ...
 BASELINE_S = 158            # ... in this many seconds of wall-clock time
 CPU_BUDGET_S = 145.0        # training; the evaluation adds about a second (bfloat16) to a few (float32)
-GPU_BUDGET_S = 180.0
+GPU_BUDGET_S = 100.0        # measured on an H100 with the best of 20 checkpoints kept (see run())
 
 
 def run(budget_s: float | None = None, seed: int = 0) -> dict:
@@ -56,22 +56,41 @@ def run(budget_s: float | None = None, seed: int = 0) -> dict:
     seed_everything(seed)
     model = ns["CharLM"](len(vocab), **model_kwargs).to(device)
     n_params = sum(p.numel() for p in model.parameters())
+    # On a GPU the budget buys over a hundred passes over the text, and the model overfits long before the end (a
+    # first GPU run ended at 2.30 nats/char): evaluate the validation loss at 20 checkpoints and keep the best
+    # weights, as nanoGPT keeps its best checkpoint. The checkpoints' time is not counted in the budget. On a CPU the
+    # budget allows a few passes only, and the run ends with its last weights.
+    best = {"loss": float("inf"), "state": None, "iter": 0, "time": 0.0}
+    curve = []
+
+    def keep_best(m, info):
+        loss = ns["evaluate"](m, val_ids, amp_dtype=amp_dtype)
+        curve.append((info["iter"], round(info["time"], 1), round(loss, 4)))
+        if loss < best["loss"]:
+            best.update(loss=loss, iter=info["iter"], time=info["time"],
+                        state={k: v.detach().clone() for k, v in m.state_dict().items()})
+
+    on_gpu = device.type == "cuda"
+    select = dict(checkpoints=[k / 20 for k in range(1, 21)], on_checkpoint=keep_best) if on_gpu else {}
     t0 = time.perf_counter()
-    hist = ns["fit"](model, train_ids, amp_dtype=amp_dtype, progress_bar=False, seed=seed, **fit_kwargs)
-    if device.type == "cuda":
+    hist = ns["fit"](model, train_ids, amp_dtype=amp_dtype, progress_bar=False, seed=seed, **fit_kwargs, **select)
+    if on_gpu:
         torch.cuda.synchronize()
+        model.load_state_dict(best["state"])
     t1 = time.perf_counter()
     val_loss = ns["evaluate"](model, val_ids, amp_dtype=amp_dtype)
     t2 = time.perf_counter()
     load_after = os.getloadavg()[0]
 
     train_s, eval_s, total_s = t1 - t0, t2 - t1, t2 - t0
-    on_gpu = device.type == "cuda"
     beats = val_loss < BASELINE_VAL_LOSS and (on_gpu or total_s <= BASELINE_S)
     precision = "float32" if amp_dtype is None else f"{str(amp_dtype).replace('torch.', '')} autocast"
     if on_gpu:
-        verdict = (f"On a GPU the budget is {budget_s:.0f} s, so this is not a like-for-like comparison with the CPU "
-                   f"baseline ({BASELINE_VAL_LOSS} in {BASELINE_S} s on 2 CPU cores).")
+        verdict = (f"The best of 20 checkpoints by validation loss was kept: iteration {best['iter']}, "
+                   f"{best['time']:.0f} s into the run (validation loss at the checkpoints, iteration / seconds / "
+                   f"loss: {', '.join(f'{i}/{t:.0f}/{l:.3f}' for i, t, l in curve)}); the total includes the time "
+                   f"of the checkpoints. On a GPU the budget is {budget_s:.0f} s, so this is not a like-for-like "
+                   f"comparison with the CPU baseline ({BASELINE_VAL_LOSS} in {BASELINE_S} s on 2 CPU cores).")
     else:
         verdict = (f"nanoGPT's CPU baseline: {BASELINE_VAL_LOSS} in {BASELINE_S} s; "
                    f"beats it: **{'yes' if beats else 'NO'}**.")
@@ -105,6 +124,7 @@ def run(budget_s: float | None = None, seed: int = 0) -> dict:
         "baseline_val_loss": BASELINE_VAL_LOSS,
         "baseline_s": BASELINE_S,
         "beats_baseline": bool(beats),
+        "checkpoints": curve,
         "markdown": markdown,
     }
 

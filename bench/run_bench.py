@@ -129,6 +129,9 @@ def main() -> int:
             lines.append(data["markdown"])
         else:
             lines += ["```", json.dumps(data, indent=2), "```"]
+    if (ROOT / "BENCHMARKS-GPU.md").exists():
+        lines += ["", "Measurements on a GPU (the PyTorch notebooks and the training benchmarks, run by "
+                  "`bench/gpu_check.py` on a borrowed machine): `BENCHMARKS-GPU.md`."]
     lines += ["", "Peak memory is the largest resident set of any single process of the run (the grader, a grading "
               "worker or a kernel): with `--workers N`, each worker and its kernel stay within it.",
               "Quick mode (`RNNLAB_QUICK=1`, or any nbgrader run) shrinks training loops; full mode is what a "
