@@ -33,15 +33,15 @@ def run(budget_s: float | None = None, seed: int = 0) -> dict:
     t0 = time.perf_counter()
     ns = load_solution_functions(NOTEBOOK, ["Encoder", "Decoder", "seq2seq_loss", "greedy_decode", "exact_match",
                                             "token_accuracy"], setup_ids=("setup", "helpers", "recipe"))
-    from rnnlab.seq2seq_data import SeqVocab, make_dates
+    from rnnlab.seq2seq_data import Vocabulary, make_dates
 
     recipe = dict(ns["RECIPE"])
     if budget_s is not None:
         recipe["budget_s"] = budget_s
     device = ns["device"]
     dates = make_dates(seed=0, n_train=20000, n_val=1000, n_heldout=2000)
-    src_vocab = SeqVocab.build(dates["train"].sources, level="char")
-    tgt_vocab = SeqVocab.build(dates["train"].targets, level="char")
+    src_vocab = Vocabulary.build(dates["train"].sources, level="char")
+    tgt_vocab = Vocabulary.build(dates["train"].targets, level="char")
     encoder, decoder = ns["build"](src_vocab, tgt_vocab, recipe["embed_dim"], recipe["hidden_size"], seed=seed)
     n_params = sum(p.numel() for m in (encoder, decoder) for p in m.parameters())
     t1 = time.perf_counter()

@@ -125,6 +125,14 @@ def cases() -> dict[str, dict]:
         "tests_deleted": {"answer": WRONG, "drop": set(LOST), "lost": LOST},
         "tests_edited_to_pass": {"answer": WRONG, "edit": {t: "assert True\n" for t in LOST}, "lost": LOST},
         "test_metadata_stripped": {"answer": WRONG, "strip": set(LOST), "lost": LOST},
+        # test cells moved above the code they test: in the student's own kernel they would fail with a NameError;
+        # the judge runs the source's test cells in the source's order
+        "tests_moved_to_the_top": {"answer": right, "move_to_top": set(LOST), "lost": []},
+        # a second copy of each test cell, same metadata, edited to pass
+        "tests_duplicated_to_pass": {"answer": WRONG, "duplicate": {t: "assert True\n" for t in LOST},
+                                     "lost": LOST},
+        # the file saved under another name (a browser's second download): recognised by its cells
+        "renamed_notebook": {"answer": right, "filename": "vanilla_rnn (1).ipynb", "lost": []},
     }
 
 
@@ -134,13 +142,22 @@ def write_corpus(out: Path, sandbox: bool) -> dict[str, list[str]]:
     for student, case in cases().items():
         if case.get("sandbox") and not sandbox:
             continue
-        path = make_submission(RELEASE, SOLUTION, out / student / "vanilla_rnn.ipynb", answers={TARGET: case["answer"]},
-                               drop=case.get("drop", set()), edit=case.get("edit"))
-        if case.get("strip"):
+        path = make_submission(RELEASE, SOLUTION, out / student / case.get("filename", "vanilla_rnn.ipynb"),
+                               answers={TARGET: case["answer"]}, drop=case.get("drop", set()), edit=case.get("edit"))
+        if case.get("strip") or case.get("move_to_top") or case.get("duplicate"):
             nb = nbformat.read(str(path), as_version=4)
+            gid = lambda c: c.metadata.get("nbgrader", {}).get("grade_id")  # noqa: E731
             for cell in nb.cells:
-                if cell.metadata.get("nbgrader", {}).get("grade_id") in case["strip"]:
+                if gid(cell) in case.get("strip", ()):
                     cell.metadata.pop("nbgrader")
+            moved = [c for c in nb.cells if gid(c) in case.get("move_to_top", ())]
+            cells = moved + [c for c in nb.cells if c not in moved]
+            for grade_id, source in case.get("duplicate", {}).items():
+                i = next(k for k, c in enumerate(cells) if gid(c) == grade_id)
+                copy = nbformat.from_dict(json.loads(json.dumps(cells[i])))
+                copy.source, copy.id = source, f"{cells[i].get('id', 'cell')}-copy"[:64]
+                cells.insert(i + 1, copy)
+            nb.cells = cells
             nbformat.write(nb, str(path))
         expected[student] = case["lost"]
     (out / "expected.json").write_text(json.dumps(expected, indent=1))

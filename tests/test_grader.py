@@ -3,6 +3,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from rnngrade.course import Course
 from rnngrade.grading import grade_submission
 from rnngrade.release import build_release, stale_release_files
 from rnngrade.report import write_results
+from rnngrade.submission import SubmissionError
 from submissions import make_submission
 
 TOY = Path(__file__).parent / "fixtures" / "toycourse"
@@ -152,3 +154,78 @@ def test_cli_exit_codes(toy, tmp_path):
     assert p.returncode == 0, p.stdout + p.stderr
     assert json.loads((tmp_path / "o" / "results.json").read_text())["score"] == 0
     assert _cli(toy, "release", "--check").returncode == 0
+
+
+def test_renamed_notebook_is_recognised_by_its_cells(toy, tmp_path):
+    """'toy (1).ipynb' (a browser's second download) holds the toy notebook's cells: it is graded as toy.ipynb, with
+    a note; an unrelated notebook beside it is still ignored."""
+    make_submission(_nb(toy, "release"), _nb(toy, "solution"), tmp_path / "gina" / "toy (1).ipynb")
+    (tmp_path / "gina" / "scratch.ipynb").write_text(json.dumps(
+        {"cells": [{"cell_type": "code", "metadata": {"nbgrader": {"grade_id": "my_own"}}, "source": "",
+                    "outputs": [], "execution_count": None}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    r = grade_submission(toy, tmp_path / "gina", "gina", feedback=False)
+    assert r.score == 4
+    assert any("Graded toy (1).ipynb as toy.ipynb" in n for n in r.notes), r.notes
+    assert any("Ignored scratch.ipynb" in n for n in r.notes), r.notes
+
+
+def test_file_with_the_right_name_wins_over_a_renamed_copy(toy, tmp_path):
+    make_submission(_nb(toy, "release"), _nb(toy, "solution"), tmp_path / "hal" / "toy.ipynb", solve={"square"})
+    make_submission(_nb(toy, "release"), _nb(toy, "solution"), tmp_path / "hal" / "toy-Copy1.ipynb")
+    r = grade_submission(toy, tmp_path / "hal", "hal", feedback=False)
+    assert r.score == 1                                  # toy.ipynb (square only), not the complete copy
+    assert any("Ignored toy-Copy1.ipynb" in n for n in r.notes), r.notes
+
+
+def test_zip_bomb_is_refused_without_unpacking_it(toy, tmp_path):
+    """A zip of 300 MiB of zeros (about 300 KiB on disk) is refused with a clear error, and nothing is written."""
+    bomb = tmp_path / "ivan.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("toy.ipynb", "w", force_zip64=True) as member:
+            chunk = b"\0" * 2**20
+            for _ in range(300):
+                member.write(chunk)
+    assert bomb.stat().st_size < 2 * 2**20
+    before = set(Path(tempfile.gettempdir()).glob("rnngrade-zip-*"))
+    with pytest.raises(SubmissionError, match="over the 200 MiB limit"):
+        grade_submission(toy, bomb, "ivan", feedback=False)
+    assert set(Path(tempfile.gettempdir()).glob("rnngrade-zip-*")) == before       # its folder was removed
+
+
+
+def _cells_by_id(path):
+    nb = json.loads(Path(path).read_text())
+    return nb, {c["metadata"].get("nbgrader", {}).get("grade_id"): i for i, c in enumerate(nb["cells"])}
+
+
+def test_copied_and_moved_cells_cost_nothing(toy, tmp_path):
+    """Jupyter keeps a copied cell's metadata: a student who copies the `square` cell to try something (first copy
+    wrong, second right) repeats its grade id, which nbgrader refuses for the whole notebook. And a test cell
+    dragged above its code would fail with a NameError. Both are repaired against the source, with notes."""
+    path = make_submission(_nb(toy, "release"), _nb(toy, "solution"), tmp_path / "kim" / "toy.ipynb")
+    nb, at = _cells_by_id(path)
+    wrong = json.loads(json.dumps(nb["cells"][at["square"]]))
+    wrong["source"], wrong["id"] = "def square(x):\n    return x + x\n", "square-first-try"
+    test_add = nb["cells"].pop(at["test_add"])
+    cells = nb["cells"]
+    i = next(k for k, c in enumerate(cells) if c["metadata"].get("nbgrader", {}).get("grade_id") == "square")
+    cells.insert(i, wrong)                                   # the wrong first try, then the right copy
+    cells.insert(0, test_add)                                # the visible test of add, above everything
+    path.write_text(json.dumps(nb))
+    r = grade_submission(toy, path.parent, "kim", feedback=False)
+    assert _scores(r) == {"test_add": 1, "test_add_hidden": 2, "test_square": 1}, r.notes
+    assert any("copied cell(s) with a repeated id (square)" in n for n in r.notes), r.notes
+    assert any("above the code they test (test_add)" in n for n in r.notes), r.notes
+
+
+def test_a_copy_of_a_test_cell_edited_to_pass_gains_nothing(toy, tmp_path):
+    path = make_submission(_nb(toy, "release"), _nb(toy, "solution"), tmp_path / "lee" / "toy.ipynb",
+                           answers={"square": "def square(x):\n    return x + x\n"})
+    nb, at = _cells_by_id(path)
+    fake = json.loads(json.dumps(nb["cells"][at["test_square"]]))
+    fake["source"], fake["id"] = "assert True\n", "test-square-copy"
+    nb["cells"].insert(at["test_square"], fake)             # the fake copy first, the real test after it
+    path.write_text(json.dumps(nb))
+    r = grade_submission(toy, path.parent, "lee", feedback=False)
+    assert _scores(r) == {"test_add": 1, "test_add_hidden": 2, "test_square": 0}, r.notes
+    assert any("copied test cell(s) removed (test_square)" in n for n in r.notes), r.notes

@@ -6,7 +6,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from rnnlab.seq2seq_data import (DATE_FORMATS, DATE_MAX, DATE_MIN, REORDER_LEXICON, PairSet, SeqVocab, encode_pairs,
+from rnnlab.seq2seq_data import (DATE_FORMATS, DATE_MAX, DATE_MIN, REORDER_LEXICON, PairSet, Vocabulary, encode_pairs,
                                  format_date, iterate_batches, load_pairs_tsv, make_dates, make_reorder,
                                  reorder_sentence, tokenize_words)
 
@@ -102,7 +102,7 @@ def test_reorder_is_deterministic_heldout_disjoint_and_word_order_changes():
 
 # --- vocabulary and batches -----------------------------------------------------------------------------------
 def test_vocab_specials_and_round_trip():
-    v = SeqVocab.build(["1999-03-03", "2001-12-24"], level="char")
+    v = Vocabulary.build(["1999-03-03", "2001-12-24"], level="char")
     assert v.itos[:4] == ["<NULL>", "<START>", "<END>", "<UNK>"]
     assert (v.null_idx, v.start_idx, v.end_idx, v.unk_idx) == (0, 1, 2, 3)
     ids = v.encode("1999-03-03")
@@ -110,14 +110,14 @@ def test_vocab_specials_and_round_trip():
     assert v.decode(ids) == "1999-03-03"
     assert v.decode(v.encode("1999-x3") + [5, 5]) == "1999-<UNK>3"           # nothing after <END>
     assert v.decode(v.encode("12") + [v.stoi["9"]], stop_at_end=False) == "129"
-    assert SeqVocab.build(["b a a"], level="word").itos[4:] == ["a", "b"]    # most frequent first
-    w = SeqVocab.build(["the dog sees a cat"], level="word")
+    assert Vocabulary.build(["b a a"], level="token").itos[4:] == ["a", "b"]    # most frequent first
+    w = Vocabulary.build(["the dog sees a cat"], level="token")
     assert w.decode(w.encode("the cat sees a dog")) == "the cat sees a dog"
 
 
 def test_encode_pairs_pads_and_counts():
-    sv = SeqVocab.build(["ab", "abc"], level="char")
-    tv = SeqVocab.build(["x", "xy"], level="char")
+    sv = Vocabulary.build(["ab", "abc"], level="char")
+    tv = Vocabulary.build(["x", "xy"], level="char")
     b = encode_pairs(["abc", "a", ""], ["xy", "x", "y"], sv, tv)
     assert b.src.shape == (3, 3) and b.src_len.tolist() == [3, 1, 1]
     assert b.src[1].tolist() == [sv.stoi["a"], 0, 0] and b.src[2].tolist() == [3, 0, 0]   # empty -> <UNK>
@@ -128,7 +128,7 @@ def test_encode_pairs_pads_and_counts():
 
 def test_iterate_batches_covers_every_pair_once():
     d = make_dates(seed=0, n_train=103, n_val=1, n_heldout=1)["train"]
-    sv, tv = SeqVocab.build(d.sources), SeqVocab.build(d.targets)
+    sv, tv = Vocabulary.build(d.sources, level="char"), Vocabulary.build(d.targets, level="char")
     batches = list(iterate_batches(d, sv, tv, 10, rng=np.random.default_rng(0)))
     assert [len(b) for b in batches] == [10] * 10 + [3]
     got = sorted(tv.decode(row) for b in batches for row in b.tgt)
@@ -140,7 +140,7 @@ def test_pairset_subset_and_reverse():
     p = PairSet(["ab c", "de"], ["x", "y"], ["k1", "k2"])
     assert p.subset([1]).sources == ["de"] and p.subset(np.array([True, False])).kinds == ["k1"]
     assert p.reversed_sources().sources == ["c ba", "ed"]
-    assert p.reversed_sources(level="word").sources == ["c ab", "de"]
+    assert p.reversed_sources(level="token").sources == ["c ab", "de"]
 
 
 # --- tab-separated pairs (Tatoeba / manythings.org format) ----------------------------------------------------
@@ -159,9 +159,9 @@ def test_load_pairs_tsv_fixture(tmp_path):
     assert load_pairs_tsv(f, max_pairs=2).targets == ["Va !", "Salut !"]
     assert load_pairs_tsv(f, swap=True, lowercase=True).sources[0] == "va !"
     assert load_pairs_tsv(f, max_len=7).sources == ["Go.", "Hi.", "Run!"]                   # characters
-    assert load_pairs_tsv(f, max_len=3, level="word").sources == ["Go.", "Hi.", "Run!"]     # words
+    assert load_pairs_tsv(f, max_len=3, level="token").sources == ["Go.", "Hi.", "Run!"]     # words
     # the same code path as the generated data: vocabularies and padded batches
-    sv, tv = SeqVocab.build(p.sources, level="word"), SeqVocab.build(p.targets, level="word")
+    sv, tv = Vocabulary.build(p.sources, level="token"), Vocabulary.build(p.targets, level="token")
     b = encode_pairs(p.sources, p.targets, sv, tv)
     assert tv.decode(b.tgt[2]) == "Je suis sûr que c'est vrai ."
     assert tokenize_words("I'm sure it's true.") == ["I'm", "sure", "it's", "true", "."]

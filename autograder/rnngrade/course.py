@@ -1,6 +1,7 @@
 """The course on disk, and the nbgrader settings every grading path shares."""
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,3 +89,13 @@ class Course:
                     raise ValueError(f"notebook name {nb!r} is used by two assignments: {index[nb]} and {a}")
                 index[nb] = a
         return index
+
+    def cell_ids(self) -> dict[str, set[str]]:
+        """notebook name -> the nbgrader grade ids of its cells (to recognise a renamed notebook by its content)."""
+        ids: dict[str, set[str]] = {}
+        for nb, a in self.notebook_index().items():
+            cells = json.loads((self.solutions / a / f"{nb}.ipynb").read_text(encoding="utf-8"))["cells"]
+            ids[nb] = {c["metadata"]["nbgrader"]["grade_id"] for c in cells
+                       if isinstance(c.get("metadata", {}).get("nbgrader", {}).get("grade_id"), str)}
+        return ids
+

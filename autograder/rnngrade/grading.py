@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 
 from .course import HIDDEN_BEGIN, Course
+from .normalize import normalize
 from .submission import Submission
 from .workspace import Workspace
 
@@ -138,10 +139,13 @@ def grade_submission(course: Course, submission_path: str | Path, student: str =
     ws = workspace or Workspace(course)
     try:
         with Submission(submission_path) as sub:
-            located = sub.locate(index)
+            located = sub.locate(index, course.cell_ids())
             if not located.found:
                 result.notes.append("No notebook of the course was found in the submission "
                                     f"(expected any of: {', '.join(n + '.ipynb' for n in index)}).")
+            for nb, name in located.renamed.items():
+                result.notes.append(f"Graded {name} as {nb}.ipynb: the file has another name, but its cells are "
+                                    f"those of {nb}.ipynb. Keep the original file names.")
             for name in located.ignored:
                 result.notes.append(f"Ignored {name}: not a notebook of this course.")
             for name in located.duplicates:
@@ -153,12 +157,21 @@ def grade_submission(course: Course, submission_path: str | Path, student: str =
                 readable = []
                 for nb in nbs:
                     try:
-                        nbformat.read(str(located.found[nb]), as_version=4)
+                        node = nbformat.read(str(located.found[nb]), as_version=4)
                     except Exception as exc:  # invalid JSON, wrong format, not UTF-8 ...
                         result.notes.append(f"{nb}.ipynb could not be read as a notebook ({type(exc).__name__}: "
                                             f"{str(exc)[:200]}); all its tests score 0.")
                         continue
-                    ws.submit(student, a, nb, located.found[nb])
+                    path = ws.submit(student, a, nb, located.found[nb])
+                    try:
+                        source = nbformat.read(str(course.solutions / a / f"{nb}.ipynb"), as_version=4)
+                        repaired, repairs = normalize(node, source)
+                        if repairs:
+                            nbformat.write(repaired, str(path))
+                            result.notes += [f"{nb}.ipynb: {line}" for line in repairs]
+                    except Exception as exc:  # noqa: BLE001 -- a notebook too odd to repair is graded as it is
+                        result.notes.append(f"{nb}.ipynb: its cells could not be checked for copies and moves "
+                                            f"({type(exc).__name__}); graded as submitted.")
                     readable.append(nb)
                 if not readable:
                     continue

@@ -6,15 +6,16 @@ Modules, one concern each:
                          checks with actionable messages
 - ``rnnlab.gradcheck`` -- numerical gradients by centred differences (float64)
 - ``rnnlab.runtime``   -- quick mode for grading/CI, seeding, device choice, progress bars
-- ``rnnlab.text``      -- character vocabularies
+- ``rnnlab.text``      -- character vocabularies for language models (no special tokens)
+- ``rnnlab.vocab``     -- vocabularies with <NULL>, <START>, <END>, <UNK> (words, tokens or characters) and padding,
+                         for the captioning and sequence-to-sequence notebooks
 - ``rnnlab.corpora``   -- text corpora: download once, checksum, cache, mirror, offline fallback
 - ``rnnlab.batching``  -- contiguous batches for truncated BPTT
 - ``rnnlab.plotting``  -- loss curves
 - ``rnnlab.textviz``   -- text coloured by activation values (HTML for notebooks)
-- ``rnnlab.captions``  -- image captioning data: a generated shapes dataset, the COCO format, word vocabularies,
-                         padding, BLEU
+- ``rnnlab.captions``  -- image captioning data: a generated shapes dataset, the COCO format, BLEU
 - ``rnnlab.seq2seq_data`` -- sequence-to-sequence data: generated dates and a word-reordering language, sentence
-                         pairs in the Tatoeba format, token vocabularies
+                         pairs in the Tatoeba format, batches
 - ``rnnlab.clips``     -- generated video clips of a bouncing shape, with per-clip and per-frame labels
 
 It never contains the answer to a graded exercise.
@@ -26,7 +27,8 @@ from .batching import StreamBatcher
 from .corpora import load_text, split_text
 from .text import CharVocab
 from .textviz import text_heatmap_html
-from .captions import CaptionSet, Vocabulary, bleu, load_coco_captions, make_shapes_captions
+from .vocab import Vocabulary
+from .captions import CaptionSet, bleu, load_coco_captions, make_shapes_captions
 
 __all__ = [
     "rel_error", "scaled_error", "check_close", "check_close_f32", "check_shape",

@@ -21,17 +21,17 @@ import hashlib
 import json
 import math
 import os
-import re
 import tempfile
 import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from .corpora import data_dir
+from .vocab import Vocabulary, pad_sequences, tokenize  # noqa: F401 -- part of this module's API
 
 __all__ = [
     "COLOURS", "SHAPES", "SIZES", "HELDOUT_COLOUR_PAIRS", "HELDOUT_OBJECTS", "HELDOUT_MODES", "SHAPES_VERSION", "CaptionSet", "make_shapes_captions",
@@ -397,117 +397,6 @@ def write_coco_captions(data: CaptionSet, out_dir: str | os.PathLike, json_name:
     path = out_dir / json_name
     path.write_text(json.dumps({"images": images, "annotations": anns}, indent=1), encoding="utf-8")
     return path
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Words
-# --------------------------------------------------------------------------------------------------------------
-_NON_WORD = re.compile(r"[^\w\s]|_")
-
-
-def tokenize(text: str) -> list[str]:
-    """Lowercase, replace punctuation by spaces, split on whitespace: "A dog, running." -> ["a", "dog", "running"]."""
-    return _NON_WORD.sub(" ", text.lower()).split()
-
-
-def pad_sequences(seqs: Sequence[Sequence[int]], pad: int = 0, max_length: int | None = None):
-    """Pad integer sequences into one array. Returns (ids int64 (N, T), mask bool (N, T)).
-
-    T is the longest length (or ``max_length``, which also truncates longer sequences); mask is True at the
-    real entries and False at the padding.
-    """
-    lengths = [len(s) for s in seqs]
-    T = max(lengths, default=0) if max_length is None else int(max_length)
-    ids = np.full((len(seqs), T), pad, dtype=np.int64)
-    mask = np.zeros((len(seqs), T), dtype=bool)
-    for i, s in enumerate(seqs):
-        s = list(s)[:T]
-        ids[i, :len(s)] = s
-        mask[i, :len(s)] = True
-    return ids, mask
-
-
-class Vocabulary:
-    """A word vocabulary with four special tokens at fixed ids:
-
-    ``<NULL>`` = 0 (padding), ``<START>`` = 1 (the first input of every caption), ``<END>`` = 2 (the last
-    target), ``<UNK>`` = 3 (any word not in the vocabulary). The other words follow, most frequent first (ties in
-    alphabetical order), so building from the same captions always gives the same ids.
-
-    >>> v = Vocabulary.build(["A red circle.", "a blue circle"])
-    >>> v.encode("a red square")          # [START, a, red, UNK, END]
-    [1, 4, 6, 3, 2]
-    >>> v.decode([1, 4, 6, 3, 2, 0, 0])
-    'a red <UNK>'
-    """
-
-    NULL, START, END, UNK = "<NULL>", "<START>", "<END>", "<UNK>"
-    SPECIALS = (NULL, START, END, UNK)
-    null_idx, start_idx, end_idx, unk_idx = 0, 1, 2, 3
-
-    def __init__(self, words: Iterable[str]):
-        words = [w for w in words if w not in self.SPECIALS]
-        if len(set(words)) != len(words):
-            raise ValueError("Vocabulary: repeated words")
-        self.itos = list(self.SPECIALS) + words
-        self.stoi = {w: i for i, w in enumerate(self.itos)}
-
-    @classmethod
-    def build(cls, captions: Iterable[str | Sequence[str]], min_count: int = 1,
-              max_size: int | None = None) -> "Vocabulary":
-        """From captions (strings, tokenised with ``tokenize``, or token lists): every word seen at least
-        ``min_count`` times, at most ``max_size`` words (the most frequent) besides the four specials."""
-        counts = Counter()
-        for cap in captions:
-            counts.update(tokenize(cap) if isinstance(cap, str) else cap)
-        words = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
-        return cls(words[:max_size] if max_size is not None else words)
-
-    def __len__(self) -> int:
-        return len(self.itos)
-
-    def __contains__(self, word: str) -> bool:
-        return word in self.stoi
-
-    def __repr__(self) -> str:
-        return f"Vocabulary({len(self)} tokens: {' '.join(self.itos[:12])}{' ...' if len(self) > 12 else ''})"
-
-    def encode(self, caption: str | Sequence[str], add_special: bool = True) -> list[int]:
-        """Caption (string or tokens) -> ids; unknown words become <UNK>. With ``add_special``:
-        [<START>, words..., <END>]."""
-        tokens = tokenize(caption) if isinstance(caption, str) else list(caption)
-        ids = [self.stoi.get(w, self.unk_idx) for w in tokens]
-        return [self.start_idx, *ids, self.end_idx] if add_special else ids
-
-    def decode(self, ids, stop_at_end: bool = True) -> str:
-        """Ids -> a caption string: <START> and <NULL> are dropped, and (``stop_at_end``) nothing after <END> is
-        kept. Accepts lists, NumPy arrays and tensors (1-D)."""
-        words = []
-        for i in np.asarray(ids).reshape(-1).tolist():
-            if i == self.end_idx and stop_at_end:
-                break
-            if i in (self.null_idx, self.start_idx, self.end_idx):
-                continue
-            words.append(self.itos[i])
-        return " ".join(words)
-
-    def decode_batch(self, ids) -> list[str]:
-        """(N, T) ids -> N caption strings."""
-        return [self.decode(row) for row in np.asarray(ids)]
-
-    def encode_batch(self, captions: Sequence[str | Sequence[str]], max_length: int | None = None):
-        """Captions -> (ids int64 (N, T), mask bool (N, T)): each row is <START> words <END>, padded with <NULL>.
-
-        ``max_length`` caps the number of words (longer captions are cut, and still end with <END>); T is then at
-        most max_length + 2. mask is True on the real tokens (<START> to <END>), False on the padding.
-        """
-        seqs = []
-        for cap in captions:
-            words = self.encode(cap, add_special=False)
-            if max_length is not None:
-                words = words[:max_length]
-            seqs.append([self.start_idx, *words, self.end_idx])
-        return pad_sequences(seqs, pad=self.null_idx)
 
 
 # --------------------------------------------------------------------------------------------------------------

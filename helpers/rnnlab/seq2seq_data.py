@@ -2,7 +2,7 @@
 
 >>> data = make_dates(seed=0)                       # {"train", "val", "heldout"} -> PairSet
 >>> data["train"][0]                                # (source, target, kind)
->>> src_vocab = SeqVocab.build(data["train"].sources, level="char")
+>>> src_vocab = Vocabulary.build(data["train"].sources, level="char")
 >>> batch = encode_pairs(data["train"].sources[:4], data["train"].targets[:4], src_vocab, tgt_vocab)
 >>> pairs = load_pairs_tsv("fra.txt", max_pairs=20000)   # "source<TAB>target[<TAB>attribution]" per line
 
@@ -21,7 +21,8 @@ Everything here is offline and deterministic: the same seed gives the same data,
 * **Real pairs** (``load_pairs_tsv``): the format of the Tatoeba-derived files (for example those of
   manythings.org/anki): one pair per line, "source<TAB>target", optionally a third column (the attribution).
 
-Vocabularies (``SeqVocab``) are character- or word-level with four special tokens at fixed ids: ``<NULL>`` = 0
+Vocabularies are ``rnnlab.vocab.Vocabulary`` (the captioning notebook's too) at the level "char" (dates) or "token"
+(words and punctuation marks, for sentence pairs), with four special tokens at fixed ids: ``<NULL>`` = 0
 (padding), ``<START>`` = 1, ``<END>`` = 2, ``<UNK>`` = 3. Nothing here is the answer to a graded exercise: the
 notebook's students write the encoder, the decoder, the loss, the decoding and the metrics.
 """
@@ -29,17 +30,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
-from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from .captions import pad_sequences
+from .vocab import Vocabulary, pad_sequences, tokenize_words  # noqa: F401 -- part of this module's API
 
 __all__ = [
-    "PairSet", "SeqVocab", "DATE_FORMATS", "DATE_MIN", "DATE_MAX", "format_date", "make_dates", "make_reorder",
+    "PairSet", "Vocabulary", "DATE_FORMATS", "DATE_MIN", "DATE_MAX", "format_date", "make_dates", "make_reorder",
     "reorder_sentence", "REORDER_LEXICON", "load_pairs_tsv", "encode_pairs", "Batch", "iterate_batches",
     "tokenize_words",
 ]
@@ -90,102 +89,15 @@ class PairSet:
                        [self.kinds[i] for i in idx], self.name)
 
     def reversed_sources(self, level: str = "char") -> "PairSet":
-        """The same pairs with every source read backwards (characters, or words for ``level="word"``)."""
+        """The same pairs with every source read backwards (characters, or words and punctuation marks for
+        ``level="token"``)."""
+        if level not in ("char", "token"):
+            raise ValueError(f"level must be 'char' or 'token', not {level!r}")
         if level == "char":
             rev = [s[::-1] for s in self.sources]
         else:
             rev = [" ".join(tokenize_words(s)[::-1]) for s in self.sources]
         return PairSet(rev, list(self.targets), list(self.kinds), self.name)
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Vocabulary
-# --------------------------------------------------------------------------------------------------------------
-_WORD_RE = re.compile(r"\w+(?:'\w+)?|[^\w\s]", re.UNICODE)
-
-
-def tokenize_words(text: str) -> list[str]:
-    """Words and punctuation marks, in order: "Va-t'en !" -> ['Va', '-', "t'en", '!']. No case change."""
-    return _WORD_RE.findall(text)
-
-
-class SeqVocab:
-    """A character- or word-level vocabulary with the four special tokens at fixed ids.
-
-    ``<NULL>`` = 0 pads batches, ``<START>`` = 1 is the decoder's first input, ``<END>`` = 2 its last target,
-    ``<UNK>`` = 3 stands for any token not in the vocabulary. The other tokens follow, most frequent first (ties
-    sorted), so building from the same texts always gives the same ids.
-
-    >>> v = SeqVocab.build(["1999-03-03"], level="char")
-    >>> v.encode("1999-03-03")               # [START, 1, 9, 9, 9, -, ...,  END]
-    >>> v.decode(v.encode("1999-03-03"))     # '1999-03-03'
-    """
-
-    NULL, START, END, UNK = "<NULL>", "<START>", "<END>", "<UNK>"
-    SPECIALS = (NULL, START, END, UNK)
-    null_idx, start_idx, end_idx, unk_idx = 0, 1, 2, 3
-
-    def __init__(self, tokens: Iterable[str], level: str = "char"):
-        if level not in ("char", "word"):
-            raise ValueError(f"level must be 'char' or 'word', not {level!r}")
-        tokens = [t for t in tokens if t not in self.SPECIALS]
-        if len(set(tokens)) != len(tokens):
-            raise ValueError("SeqVocab: repeated tokens")
-        self.level = level
-        self.itos = list(self.SPECIALS) + tokens
-        self.stoi = {t: i for i, t in enumerate(self.itos)}
-
-    @classmethod
-    def build(cls, texts: Iterable[str], level: str = "char", min_count: int = 1,
-              max_size: int | None = None) -> "SeqVocab":
-        """Every token seen at least ``min_count`` times in ``texts`` (at most ``max_size``, the most frequent)."""
-        counts = Counter()
-        for text in texts:
-            counts.update(cls._split(text, level))
-        tokens = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t))
-        return cls(tokens[:max_size] if max_size is not None else tokens, level=level)
-
-    @staticmethod
-    def _split(text: str, level: str) -> list[str]:
-        return list(text) if level == "char" else tokenize_words(text)
-
-    def tokens(self, text: str) -> list[str]:
-        """The tokens of a text at this vocabulary's level (characters or words)."""
-        return self._split(text, self.level)
-
-    def __len__(self) -> int:
-        return len(self.itos)
-
-    def __contains__(self, token: str) -> bool:
-        return token in self.stoi
-
-    def __repr__(self) -> str:
-        shown = " ".join(repr(t) if self.level == "char" else t for t in self.itos[4:24])
-        return f"SeqVocab({self.level}, {len(self)} tokens: <NULL> <START> <END> <UNK> {shown}" \
-               f"{' ...' if len(self) > 24 else ''})"
-
-    def encode(self, text: str | Sequence[str], add_start: bool = True, add_end: bool = True) -> list[int]:
-        """Text (or a list of tokens) -> ids; unknown tokens become <UNK>; optionally <START> ... <END>."""
-        toks = self.tokens(text) if isinstance(text, str) else list(text)
-        ids = [self.stoi.get(t, self.unk_idx) for t in toks]
-        return ([self.start_idx] if add_start else []) + ids + ([self.end_idx] if add_end else [])
-
-    def decode(self, ids, stop_at_end: bool = True) -> str:
-        """Ids -> text: <NULL> and <START> are dropped; with ``stop_at_end`` nothing from <END> on is kept (else
-        <END> is dropped). Unknown ids read as <UNK>. Accepts lists, NumPy arrays and tensors (1-D)."""
-        out = []
-        for i in np.asarray(ids).reshape(-1).tolist():
-            if i == self.end_idx:
-                if stop_at_end:
-                    break
-                continue
-            if i in (self.null_idx, self.start_idx):
-                continue
-            out.append(self.itos[i] if 0 <= i < len(self.itos) else self.UNK)
-        return "".join(out) if self.level == "char" else " ".join(out)
-
-    def decode_batch(self, rows) -> list[str]:
-        return [self.decode(r) for r in rows]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -219,30 +131,30 @@ def _pad(seqs: Sequence[Sequence[int]]) -> np.ndarray:
     return pad_sequences(seqs, pad=0, max_length=max(max((len(s) for s in seqs), default=0), 1))[0]
 
 
-def encode_pairs(sources: Sequence[str], targets: Sequence[str] | None, src_vocab: SeqVocab,
-                 tgt_vocab: SeqVocab | None = None, max_src_len: int | None = None,
+def encode_pairs(sources: Sequence[str], targets: Sequence[str] | None, src_vocab: Vocabulary,
+                 tgt_vocab: Vocabulary | None = None, max_src_len: int | None = None,
                  max_tgt_len: int | None = None) -> Batch:
     """Encode and pad a batch. Sources are cut to ``max_src_len`` tokens, targets to ``max_tgt_len`` tokens (the
     cut target still ends with <END>); an empty source becomes a single <UNK> (the encoder needs one step).
     Without targets, ``tgt`` is a column of <START> ids."""
     src = []
     for s in sources:
-        ids = src_vocab.encode(s, add_start=False, add_end=False)[:max_src_len]
+        ids = src_vocab.encode(s, add_special=False)[:max_src_len]
         src.append(ids or [src_vocab.unk_idx])
     if targets is None:
-        tgt = np.full((len(src), 1), SeqVocab.start_idx, dtype=np.int64)
+        tgt = np.full((len(src), 1), Vocabulary.start_idx, dtype=np.int64)
     else:
         if tgt_vocab is None:
             raise ValueError("encode_pairs: targets given without tgt_vocab")
         if len(targets) != len(sources):
             raise ValueError("encode_pairs: as many targets as sources")
-        rows = [[SeqVocab.start_idx, *tgt_vocab.encode(t, False, False)[:max_tgt_len], SeqVocab.end_idx]
+        rows = [[Vocabulary.start_idx, *tgt_vocab.encode(t, add_special=False)[:max_tgt_len], Vocabulary.end_idx]
                 for t in targets]
         tgt = _pad(rows)
     return Batch(_pad(src), np.array([len(s) for s in src], dtype=np.int64), tgt)
 
 
-def iterate_batches(pairs: PairSet, src_vocab: SeqVocab, tgt_vocab: SeqVocab, batch_size: int,
+def iterate_batches(pairs: PairSet, src_vocab: Vocabulary, tgt_vocab: Vocabulary, batch_size: int,
                     rng: np.random.Generator | None = None, drop_last: bool = False, **kwargs):
     """One pass over ``pairs`` in batches (shuffled with ``rng`` when given), each a ``Batch``."""
     order = rng.permutation(len(pairs)) if rng is not None else np.arange(len(pairs))
@@ -437,12 +349,13 @@ def load_pairs_tsv(path: str | os.PathLike, max_pairs: int | None = None, max_le
     """Sentence pairs from a tab-separated file: "source<TAB>target" per line; a third column (the attribution of
     the Tatoeba-derived files) and anything after it is ignored, as are blank lines and lines without a tab.
 
-    max_pairs: keep the first so many pairs; max_len: skip pairs where either side has more tokens (characters
-    or words, by ``level``); lowercase: lower-case both sides; swap: translate target -> source instead.
+    max_pairs: keep the first so many pairs; max_len: skip pairs where either side has more tokens (characters,
+    or words and punctuation marks with ``level="token"``); lowercase: lower-case both sides; swap: translate
+    target -> source instead.
     Kinds are the line numbers (1-based) the pairs came from, so a result can be traced back to the file.
     """
-    if level not in ("char", "word"):
-        raise ValueError(f"level must be 'char' or 'word', not {level!r}")
+    if level not in ("char", "token"):
+        raise ValueError(f"level must be 'char' or 'token', not {level!r}")
     src, tgt, kinds = [], [], []
     with open(path, encoding=encoding) as f:
         for lineno, line in enumerate(f, start=1):
