@@ -14,9 +14,11 @@ Shakespeare or ``RNNLAB_DATA_MIRROR`` must point to a folder with it; the other 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,6 +26,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from run_bench import run_bench_module  # noqa: E402
+
 NOTEBOOKS = ["03_char_lm/char_lm.ipynb", "04_captioning/captioning.ipynb", "05_seq2seq/seq2seq.ipynb",
              "06_sequence_classification/sequence_classification.ipynb"]
 # (module, rough seconds on a GPU, to skip what cannot fit)
@@ -35,14 +40,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 plt.show = lambda *a, **k: plt.close("all")
-nb = json.load(open(sys.argv[1], encoding="utf-8"))
+sys.path.insert(0, sys.argv[2])
+from nbload import code_cells
 ns = {"__name__": "__main__"}
-cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+cells = code_cells(sys.argv[1])
 errors = []
-for k, cell in enumerate(cells):
-    src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-    src = "\n".join(l for l in src.splitlines() if not l.lstrip().startswith(("%", "!")))
-    gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {k}"
+for k, (gid, src) in enumerate(cells):
+    gid = gid or f"cell {k}"
     t = time.perf_counter()
     try:
         exec(compile(src, f"{sys.argv[1]}:{gid}", "exec"), ns)
@@ -51,8 +55,7 @@ for k, cell in enumerate(cells):
         traceback.print_exc()
     plt.close("all")
     print(f"[cell {gid}] {time.perf_counter() - t:.1f} s", flush=True)
-dev = ns.get("device")
-print("RUNNER-RESULT " + json.dumps({"cells": len(cells), "errors": errors, "device": str(dev)}))
+print("RUNNER-RESULT " + json.dumps({"cells": len(cells), "errors": errors, "device": str(ns.get("device"))}))
 '''
 
 
@@ -63,17 +66,6 @@ FAKE_IPYTHON = {
     "display.py": "def display(*args, **kwargs):\n    return None\n\n\nclass HTML:\n"
                   "    def __init__(self, *args, **kwargs):\n        pass\n",
 }
-
-
-def run_step(cmd, log: Path, env: dict, timeout: float) -> tuple[int, float, str]:
-    start = time.perf_counter()
-    with open(log, "w") as f:
-        try:
-            p = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, cwd=ROOT, timeout=timeout)
-            rc = p.returncode
-        except subprocess.TimeoutExpired:
-            rc = 124
-    return rc, time.perf_counter() - start, log.read_text(errors="replace")
 
 
 def main() -> int:
@@ -88,6 +80,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix="gpu_check."))    # per-notebook logs; their tails go to notebooks.log
+    atexit.register(shutil.rmtree, scratch, True)
     paths = [str(ROOT / "helpers")]
     try:
         import IPython  # noqa: F401
@@ -124,7 +117,8 @@ def main() -> int:
     for nb in [nb for nb in NOTEBOOKS if any(nb.startswith(k) for k in args.notebooks.split(","))]:
         log = scratch / f"nb_{nb.split('/')[0]}.log"
         f = open(log, "w")
-        procs[nb] = (subprocess.Popen([sys.executable, str(runner), str(ROOT / "solutions" / nb)], stdout=f,
+        procs[nb] = (subprocess.Popen([sys.executable, str(runner), str(ROOT / "solutions" / nb), str(ROOT / "bench")],
+                                      stdout=f,
                                       stderr=subprocess.STDOUT, env={**env, "RNNLAB_QUICK": "1"}, cwd=ROOT),
                      time.perf_counter(), log, f)
     finished = {}
@@ -158,12 +152,7 @@ def main() -> int:
             results["benches"][name] = {"skipped": f"{left:.0f} s left of the deadline, about {rough_s} s needed"}
             save()
             continue
-        code = (f"import json, sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); import {name}; "
-                f"print('BENCH-RESULT ' + json.dumps({name}.run()))")
-        rc, s, text = run_step([sys.executable, "-c", code], out / f"{name}.log", env, timeout=left)
-        found = [l for l in text.splitlines() if l.startswith("BENCH-RESULT ")]
-        results["benches"][name] = ({**json.loads(found[-1][len("BENCH-RESULT "):]), "wall_s": s} if rc == 0 and found
-                                    else {"error": f"exit {rc} after {s:.0f} s", "log_tail": text[-1500:]})
+        results["benches"][name] = run_bench_module(name, env=env, timeout=left, log=out / f"{name}.log")
         print(name, {k: v for k, v in results["benches"][name].items() if k != "markdown"}, flush=True)
         save()
     print((out / "gpu_results.md").read_text())

@@ -11,20 +11,27 @@ import json
 from pathlib import Path
 
 
-def load_solution_functions(notebook: str | Path, grade_ids: list[str], setup_ids=("setup",)) -> dict:
+def code_cells(notebook: str | Path) -> list[tuple[str | None, str]]:
+    """(grade_id or None, Python source) of every code cell, in order; IPython magics and shell lines removed."""
     nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
-    wanted = set(setup_ids) | set(grade_ids)
-    ns: dict = {"__name__": "solution_notebook"}
-    found = set()
+    cells = []
     for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        gid = meta.get("grade_id")
-        if cell["cell_type"] != "code" or gid not in wanted:
+        if cell["cell_type"] != "code":
             continue
         source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         src = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
-        exec(compile(src, f"{notebook}:{gid}", "exec"), ns)
-        found.add(gid)
+        cells.append((cell.get("metadata", {}).get("nbgrader", {}).get("grade_id"), src))
+    return cells
+
+
+def load_solution_functions(notebook: str | Path, grade_ids: list[str], setup_ids=("setup",)) -> dict:
+    wanted = set(setup_ids) | set(grade_ids)
+    ns: dict = {"__name__": "solution_notebook"}
+    found = set()
+    for gid, src in code_cells(notebook):
+        if gid in wanted:
+            exec(compile(src, f"{notebook}:{gid}", "exec"), ns)
+            found.add(gid)
     missing = set(grade_ids) - found
     if missing:
         raise KeyError(f"{notebook}: no solution cells with grade_id {sorted(missing)}")

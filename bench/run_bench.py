@@ -63,6 +63,30 @@ def machine() -> str:
             f"Python {platform.python_version()}, torch {torch.__version__}")
 
 
+def run_bench_module(name: str, env: dict | None = None, timeout: float | None = None,
+                     log: Path | None = None) -> dict:
+    """Run bench/<name>.py's run() in its own process (so that one benchmark's settings, torch threads say, cannot
+    leak into the next) and return its dict, with "wall_s"; or {"error": ...} when it fails or times out, so that a
+    broken benchmark never loses the other rows. ``log`` receives the process's output."""
+    code = (f"import json, sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); import {name}; "
+            f"print('BENCH-RESULT ' + json.dumps({name}.run()))")
+    start = time.perf_counter()
+    try:
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env,
+                           timeout=timeout)
+        rc, text = p.returncode, p.stdout + p.stderr
+    except subprocess.TimeoutExpired as exc:     # its partial output may come back as bytes
+        rc, text = 124, "".join(x.decode(errors="replace") if isinstance(x, bytes) else x
+                                for x in (exc.stdout or "", exc.stderr or ""))
+    wall_s = time.perf_counter() - start
+    if log is not None:
+        Path(log).write_text(text)
+    found = [line for line in text.splitlines() if line.startswith("BENCH-RESULT ")]
+    if rc == 0 and found:
+        return {**json.loads(found[-1][len("BENCH-RESULT "):]), "wall_s": wall_s}
+    return {"error": f"exit {rc} after {wall_s:.0f} s", "log_tail": text[-1500:]}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-full", action="store_true", help="skip full-mode notebook runs")
@@ -105,17 +129,8 @@ def main() -> int:
 
     extra = []
     for mod_path in sorted((ROOT / "bench").glob("bench_*.py")):
-        name = mod_path.stem
-        print(f"{name} ...")
-        # each in its own process, so one benchmark's settings (torch threads, ...) cannot leak into the next
-        code = (f"import json, sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); import {name}; "
-                f"print('BENCH-RESULT ' + json.dumps({name}.run()))")
-        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-        found = [l for l in p.stdout.splitlines() if l.startswith("BENCH-RESULT ")]
-        if p.returncode == 0 and found:
-            extra.append((name, json.loads(found[-1][len("BENCH-RESULT "):])))
-        else:  # a broken extra benchmark must not lose the other rows
-            extra.append((name, {"error": (p.stderr or p.stdout)[-1500:]}))
+        print(f"{mod_path.stem} ...")
+        extra.append((mod_path.stem, run_bench_module(mod_path.stem)))
 
     lines = ["# Benchmarks", "",
              f"Measured by `make bench` on {dt.date.today().isoformat()}.", "",

@@ -34,7 +34,8 @@ def test_gpu_check_reports_a_failing_cell_without_stopping(tmp_path):
     runner.write_text(gpu_check.RUNNER)
     path = tmp_path / "nb.ipynb"
     path.write_text(json.dumps(nb))
-    p = subprocess.run([sys.executable, str(runner), str(path)], capture_output=True, text=True, timeout=120)
+    p = subprocess.run([sys.executable, str(runner), str(path), str(ROOT / "bench")], capture_output=True, text=True,
+                       timeout=120)
     result = json.loads(p.stdout.split("RUNNER-RESULT ", 1)[1])
     assert result["cells"] == 3 and result["errors"] == ["broken: ZeroDivisionError: division by zero"], result
     assert "after 1" in p.stdout

@@ -92,10 +92,17 @@ class Course:
 
     def cell_ids(self) -> dict[str, set[str]]:
         """notebook name -> the nbgrader grade ids of its cells (to recognise a renamed notebook by its content)."""
-        ids: dict[str, set[str]] = {}
-        for nb, a in self.notebook_index().items():
-            cells = json.loads((self.solutions / a / f"{nb}.ipynb").read_text(encoding="utf-8"))["cells"]
-            ids[nb] = {c["metadata"]["nbgrader"]["grade_id"] for c in cells
-                       if isinstance(c.get("metadata", {}).get("nbgrader", {}).get("grade_id"), str)}
-        return ids
+        return {nb: notebook_grade_ids(self.solutions / a / f"{nb}.ipynb") for nb, a in self.notebook_index().items()}
 
+
+def notebook_grade_ids(path: Path, max_bytes: int | None = None) -> set[str]:
+    """The nbgrader grade ids of a notebook file's cells; empty if the file is larger than ``max_bytes`` or is not
+    a readable notebook (a student's file may be anything)."""
+    try:
+        if max_bytes is not None and path.stat().st_size > max_bytes:
+            return set()
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        metas = [c.get("metadata", {}).get("nbgrader", {}) for c in cells if isinstance(c, dict)]
+        return {m["grade_id"] for m in metas if isinstance(m, dict) and isinstance(m.get("grade_id"), str)}
+    except Exception:  # noqa: BLE001 -- not JSON, not UTF-8, not a notebook: no ids
+        return set()

@@ -139,7 +139,7 @@ def grade_submission(course: Course, submission_path: str | Path, student: str =
     ws = workspace or Workspace(course)
     try:
         with Submission(submission_path) as sub:
-            located = sub.locate(index, course.cell_ids())
+            located = sub.locate(index, course.cell_ids)
             if not located.found:
                 result.notes.append("No notebook of the course was found in the submission "
                                     f"(expected any of: {', '.join(n + '.ipynb' for n in index)}).")

@@ -1,12 +1,14 @@
 """Open a student's submission (a folder or a .zip) and find the course's notebooks in it."""
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Callable
+
+from .course import notebook_grade_ids
 
 MAX_UNZIPPED_BYTES = 200 * 2**20  # refuse zip bombs
 MAX_ZIP_MEMBERS = 5000
@@ -25,20 +27,6 @@ class Located:
     ignored: list[str] = field(default_factory=list)   # .ipynb files that match no notebook of the course
     duplicates: list[str] = field(default_factory=list)
     renamed: dict[str, str] = field(default_factory=dict)   # notebook name -> the file (renamed) graded as it
-
-
-def _grade_ids(path: Path) -> set[str]:
-    """The nbgrader grade ids in a notebook file; empty if it is too large or not a readable notebook."""
-    try:
-        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-            return set()
-        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-        return {c["metadata"]["nbgrader"]["grade_id"] for c in cells
-                if isinstance(c, dict) and isinstance(c.get("metadata"), dict)
-                and isinstance(c["metadata"].get("nbgrader"), dict)
-                and isinstance(c["metadata"]["nbgrader"].get("grade_id"), str)}
-    except Exception:  # noqa: BLE001 -- not JSON, not UTF-8, not a notebook: not recognised
-        return set()
 
 
 def _safe_extract(zpath: Path, dest: Path) -> None:
@@ -94,12 +82,14 @@ class Submission:
         else:
             raise SubmissionError(f"{self.path}: not a folder, a .zip or an .ipynb file")
 
-    def locate(self, notebook_index: dict[str, str], cell_ids: dict[str, set[str]] | None = None) -> Located:
+    def locate(self, notebook_index: dict[str, str],
+               cell_ids: Callable[[], dict[str, set[str]]] | None = None) -> Located:
         """Find each course notebook by file name anywhere in the submission (checkpoints ignored).
 
         When a name appears more than once, the copy inside a folder named after its assignment wins, then the
-        shallowest path; the others are reported as duplicates. With ``cell_ids`` (notebook name -> its grade ids),
-        a course notebook not found by name is recognised by its content: a file under another name ("toy (1)",
+        shallowest path; the others are reported as duplicates. With ``cell_ids`` (called only when a notebook is
+        missing and another .ipynb file is there; returns notebook name -> its grade ids), a course notebook not
+        found by name is recognised by its content: a file under another name ("toy (1)",
         "toy-Copy1", "Toy") whose cells carry at least half of that notebook's grade ids, and more of them than any
         other file does, is graded as that notebook (reported in ``renamed``).
         """
@@ -118,17 +108,17 @@ class Submission:
             paths.sort(key=lambda p: (assignment not in p.parts, len(p.parts), str(p)))
             loc.found[nb] = paths[0]
             loc.duplicates += [str(p.relative_to(self.folder)) for p in paths[1:]]
-        if cell_ids:
-            self._recognise_renamed(loc, cell_ids)
+        if cell_ids is not None and loc.ignored and len(loc.found) < len(notebook_index):
+            self._recognise_renamed(loc, cell_ids())
         return loc
 
     def _recognise_renamed(self, loc: Located, cell_ids: dict[str, set[str]]) -> None:
         missing = {nb: ids for nb, ids in cell_ids.items() if nb not in loc.found and ids}
-        if not missing or not loc.ignored:
+        if not missing:
             return
         best: dict[str, tuple[float, int, str]] = {}         # notebook -> (share, -depth, file)
         for rel in loc.ignored:
-            ids = _grade_ids(self.folder / rel)
+            ids = notebook_grade_ids(self.folder / rel, MAX_NOTEBOOK_BYTES)
             if not ids:
                 continue
             shares = {nb: len(ids & want) / len(want) for nb, want in missing.items()}

@@ -35,7 +35,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .vocab import Vocabulary, pad_sequences, tokenize_words  # noqa: F401 -- part of this module's API
+from .vocab import Vocabulary, level_rules, pad_sequences, tokenize_words  # noqa: F401 -- part of this module's API
 
 __all__ = [
     "PairSet", "Vocabulary", "DATE_FORMATS", "DATE_MIN", "DATE_MAX", "format_date", "make_dates", "make_reorder",
@@ -46,6 +46,13 @@ __all__ = [
 # --------------------------------------------------------------------------------------------------------------
 # Containers
 # --------------------------------------------------------------------------------------------------------------
+
+
+def _pair_level(level: str):
+    """(split, joiner) for sentence pairs: "char" or "token" (a pair's words keep their case and punctuation)."""
+    if level not in ("char", "token"):
+        raise ValueError(f"level must be 'char' or 'token', not {level!r}")
+    return level_rules(level)
 
 
 @dataclass
@@ -91,12 +98,8 @@ class PairSet:
     def reversed_sources(self, level: str = "char") -> "PairSet":
         """The same pairs with every source read backwards (characters, or words and punctuation marks for
         ``level="token"``)."""
-        if level not in ("char", "token"):
-            raise ValueError(f"level must be 'char' or 'token', not {level!r}")
-        if level == "char":
-            rev = [s[::-1] for s in self.sources]
-        else:
-            rev = [" ".join(tokenize_words(s)[::-1]) for s in self.sources]
+        split, joiner = _pair_level(level)
+        rev = [joiner.join(split(s)[::-1]) for s in self.sources]
         return PairSet(rev, list(self.targets), list(self.kinds), self.name)
 
 
@@ -354,8 +357,7 @@ def load_pairs_tsv(path: str | os.PathLike, max_pairs: int | None = None, max_le
     target -> source instead.
     Kinds are the line numbers (1-based) the pairs came from, so a result can be traced back to the file.
     """
-    if level not in ("char", "token"):
-        raise ValueError(f"level must be 'char' or 'token', not {level!r}")
+    split = _pair_level(level)[0]
     src, tgt, kinds = [], [], []
     with open(path, encoding=encoding) as f:
         for lineno, line in enumerate(f, start=1):
@@ -372,10 +374,8 @@ def load_pairs_tsv(path: str | os.PathLike, max_pairs: int | None = None, max_le
                 a, b = a.lower(), b.lower()
             if swap:
                 a, b = b, a
-            if max_len is not None:
-                count = len if level == "char" else (lambda s: len(tokenize_words(s)))
-                if count(a) > max_len or count(b) > max_len:
-                    continue
+            if max_len is not None and max(len(split(a)), len(split(b))) > max_len:
+                continue
             src.append(a)
             tgt.append(b)
             kinds.append(str(lineno))

@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["Vocabulary", "LEVELS", "tokenize", "tokenize_words", "pad_sequences"]
+__all__ = ["Vocabulary", "LEVELS", "level_rules", "tokenize", "tokenize_words", "pad_sequences"]
 
 _NON_WORD = re.compile(r"[^\w\s]|_")
 _WORD_RE = re.compile(r"\w+(?:'\w+)?|[^\w\s]", re.UNICODE)
@@ -42,6 +42,13 @@ LEVELS = {
     "token": (tokenize_words, " "),     # sentence pairs: words and punctuation marks, as written
     "char": (list, ""),                 # dates: characters
 }
+
+
+def level_rules(level: str):
+    """(split, joiner) of a level of LEVELS, or a ValueError naming the levels."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {sorted(LEVELS)}, not {level!r}")
+    return LEVELS[level]
 
 
 def pad_sequences(seqs: Sequence[Sequence[int]], pad: int = 0, max_length: int | None = None):
@@ -73,8 +80,7 @@ class Vocabulary:
     null_idx, start_idx, end_idx, unk_idx = 0, 1, 2, 3
 
     def __init__(self, tokens: Iterable[str], level: str = "word"):
-        if level not in LEVELS:
-            raise ValueError(f"level must be one of {sorted(LEVELS)}, not {level!r}")
+        self.split, self.joiner = level_rules(level)
         tokens = [t for t in tokens if t not in self.SPECIALS]
         if len(set(tokens)) != len(tokens):
             raise ValueError("Vocabulary: repeated tokens")
@@ -87,9 +93,7 @@ class Vocabulary:
               max_size: int | None = None) -> "Vocabulary":
         """Every token seen at least ``min_count`` times in ``texts`` (strings, cut at ``level``, or token lists),
         at most ``max_size`` of them (the most frequent) besides the four specials."""
-        if level not in LEVELS:
-            raise ValueError(f"level must be one of {sorted(LEVELS)}, not {level!r}")
-        split = LEVELS[level][0]
+        split = level_rules(level)[0]
         counts = Counter()
         for text in texts:
             counts.update(split(text) if isinstance(text, str) else text)
@@ -98,7 +102,7 @@ class Vocabulary:
 
     def tokens(self, text: str) -> list[str]:
         """The tokens of a text at this vocabulary's level."""
-        return LEVELS[self.level][0](text)
+        return self.split(text)
 
     def __len__(self) -> int:
         return len(self.itos)
@@ -130,7 +134,7 @@ class Vocabulary:
             if i in (self.null_idx, self.start_idx):
                 continue
             out.append(self.itos[i] if 0 <= i < len(self.itos) else self.UNK)
-        return LEVELS[self.level][1].join(out)
+        return self.joiner.join(out)
 
     def decode_batch(self, ids) -> list[str]:
         """(N, T) ids -> N texts."""
