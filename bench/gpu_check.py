@@ -1,15 +1,16 @@
 """The GPU check: run the PyTorch notebooks and the training benchmarks on a machine with a GPU, in one go.
 
-    python bench/gpu_check.py --out DIR [--deadline-s 540]
+    python bench/gpu_check.py --out DIR [--deadline-s 540] [--full] [--notebooks 03,04] [--benches bench_charlm]
 
 Meant for a borrowed GPU machine that has numpy, torch, matplotlib and tqdm but no Jupyter: each solution notebook
-of 03-06 runs in its own process in quick mode (the mode grading uses), its code cells executed in order in one
-namespace by a plain runner (magics skipped, figures drawn with the Agg backend and discarded); then the
-benchmarks bench_captioning, bench_charlm and bench_seq2seq run one after the other, each in its own process.
-Every step writes its result as soon as it ends (DIR/gpu_results.json, DIR/gpu_results.md, DIR/notebooks.log
-and one log per benchmark), and
-a step that fails or would not fit in the deadline is reported, not fatal. The data cache must already hold Tiny
-Shakespeare or ``RNNLAB_DATA_MIRROR`` must point to a folder with it; the other datasets are generated.
+of 03-06 runs in its own process in quick mode (the mode grading uses; with --full, in full mode, each one until
+the deadline at most), its code cells executed in order in one namespace by a plain runner (magics skipped, figures
+drawn with the Agg backend and discarded); then the benchmarks bench_captioning, bench_charlm and bench_seq2seq run
+one after the other, each in its own process. Every step writes its result as soon as it ends (DIR/gpu_results.json,
+DIR/gpu_results.md, the whole output of each notebook in DIR/nb_<folder>.log, their tails together in
+DIR/notebooks.log, and one log per benchmark), and a step that fails or would not fit in the deadline is reported,
+not fatal. The data cache must already hold Tiny Shakespeare or ``RNNLAB_DATA_MIRROR`` must point to a folder with
+it; the other datasets are generated.
 """
 from __future__ import annotations
 
@@ -75,11 +76,13 @@ def main() -> int:
     ap.add_argument("--benches", default=",".join(b for b, _ in BENCHES))
     ap.add_argument("--notebooks", default="03,04,05,06", help="which notebooks to run (prefixes), or none")
     ap.add_argument("--fake-ipython", action="store_true", help="use the stand-in IPython even if one is installed")
+    ap.add_argument("--full", action="store_true",
+                    help="run the notebooks in full mode (RNNLAB_QUICK=0), each until the deadline at most")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    scratch = Path(tempfile.mkdtemp(prefix="gpu_check."))    # per-notebook logs; their tails go to notebooks.log
+    scratch = Path(tempfile.mkdtemp(prefix="gpu_check."))    # the runner and the stand-in IPython
     atexit.register(shutil.rmtree, scratch, True)
     paths = [str(ROOT / "helpers")]
     try:
@@ -97,44 +100,49 @@ def main() -> int:
     import torch
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    mode = "full" if args.full else "quick"
     results = {"machine": f"{gpu}; {os.cpu_count()} CPU cores; Python {platform.python_version()}, torch "
-                          f"{torch.__version__}", "date": time.strftime("%Y-%m-%d"), "notebooks": {}, "benches": {}}
+                          f"{torch.__version__}", "date": time.strftime("%Y-%m-%d"), "mode": mode, "notebooks": {},
+               "benches": {}}
 
     def save():
         (out / "gpu_results.json").write_text(json.dumps(results, indent=2))
         lines = ["# GPU check", "", f"Machine: {results['machine']}, {results['date']}.", "",
-                 "| notebook (quick mode, plain runner) | seconds | result |", "|---|---:|---|"]
+                 f"| notebook ({mode} mode, plain runner) | seconds | result |", "|---|---:|---|"]
         for nb, r in results["notebooks"].items():
             lines.append(f"| `{nb}` | {r['s']:.1f} | {r['result']} |")
         for name, r in results["benches"].items():
             lines += ["", f"## {name}", "", r.get("markdown") or "```\n" + json.dumps(r, indent=2)[:3000] + "\n```"]
         (out / "gpu_results.md").write_text("\n".join(lines) + "\n")
 
-    # 1) the notebooks, all four at once (separate processes), quick mode
+    # 1) the notebooks, all at once (separate processes); quick mode: 240 s each at most, full mode: the deadline
+    limit = args.deadline_s if args.full else 240.0
     runner = scratch / "nb_runner.py"
     runner.write_text(RUNNER)
     procs = {}
     for nb in [nb for nb in NOTEBOOKS if any(nb.startswith(k) for k in args.notebooks.split(","))]:
-        log = scratch / f"nb_{nb.split('/')[0]}.log"
+        log = out / f"nb_{Path(nb).parent.name}.log"
         f = open(log, "w")
         procs[nb] = (subprocess.Popen([sys.executable, str(runner), str(ROOT / "solutions" / nb), str(ROOT / "bench")],
-                                      stdout=f,
-                                      stderr=subprocess.STDOUT, env={**env, "RNNLAB_QUICK": "1"}, cwd=ROOT),
+                                      stdout=f, stderr=subprocess.STDOUT, cwd=ROOT,
+                                      env={**env, "RNNLAB_QUICK": "0" if args.full else "1"}),
                      time.perf_counter(), log, f)
-    finished = {}
+    finished, killed = {}, set()
     while len(finished) < len(procs):                # note each notebook's own finishing time
         for nb, (p, t0, log, f) in procs.items():
-            if nb not in finished and (p.poll() is not None or time.perf_counter() - t0 > 240):
+            if nb not in finished and (p.poll() is not None or time.perf_counter() - t0 > limit):
                 if p.poll() is None:
                     p.kill()
                     p.wait()
+                    killed.add(nb)
                 finished[nb] = time.perf_counter() - t0
         time.sleep(0.2)
     for nb, (p, t0, log, f) in procs.items():
         f.close()
         text = log.read_text(errors="replace")
         found = [l for l in text.splitlines() if l.startswith("RUNNER-RESULT ")]
-        res = json.loads(found[-1][len("RUNNER-RESULT "):]) if found else {"errors": [f"exit {p.returncode}"]}
+        res = json.loads(found[-1][len("RUNNER-RESULT "):]) if found else {
+            "errors": [f"stopped at the {limit:.0f} s limit" if nb in killed else f"exit {p.returncode}"]}
         results["notebooks"][nb] = {"s": finished[nb], "device": res.get("device"),
                                     "result": (f"ok, {res['cells']} code cells on {res['device']}" if not res["errors"]
                                                else "FAILED: " + "; ".join(res["errors"])[:400])}

@@ -39,3 +39,26 @@ def test_gpu_check_reports_a_failing_cell_without_stopping(tmp_path):
     result = json.loads(p.stdout.split("RUNNER-RESULT ", 1)[1])
     assert result["cells"] == 3 and result["errors"] == ["broken: ZeroDivisionError: division by zero"], result
     assert "after 1" in p.stdout
+
+
+def test_gpu_check_full_mode_runs_notebooks_with_quick_mode_off(tmp_path, monkeypatch):
+    """--full: RNNLAB_QUICK=0 in the notebook's process, the table says so, and the notebook's whole output is kept
+    in the output folder. A two-cell notebook stands in for the solutions (a full run takes minutes)."""
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": "from rnnlab import is_quick\n"},
+                    {"cell_type": "code", "metadata": {}, "source": "print('quick mode:', is_quick())\n"}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "07_tiny").mkdir()
+    path = tmp_path / "07_tiny" / "tiny.ipynb"
+    path.write_text(json.dumps(nb))
+    sys.path.insert(0, str(ROOT / "bench"))
+    import gpu_check
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(gpu_check, "NOTEBOOKS", [str(path)])    # an absolute path: ROOT / "solutions" / it is it
+    monkeypatch.setattr(sys, "argv", ["gpu_check.py", "--out", str(out), "--notebooks", str(tmp_path),
+                                      "--benches", "none", "--fake-ipython", "--full", "--deadline-s", "120"])
+    assert gpu_check.main() == 0
+    results = json.loads((out / "gpu_results.json").read_text())
+    assert results["mode"] == "full" and results["notebooks"][str(path)]["result"].startswith("ok, 2 code cells")
+    assert "| notebook (full mode, plain runner) |" in (out / "gpu_results.md").read_text()
+    assert "quick mode: False" in (out / "nb_07_tiny.log").read_text()

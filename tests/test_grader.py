@@ -152,6 +152,8 @@ def test_cli_exit_codes(toy, tmp_path):
     # a release with nothing done still grades (exit 0), whatever the score
     p = _cli(toy, "grade", str(toy.release_dir), "--student", "hank", "--out", str(tmp_path / "o"))
     assert p.returncode == 0, p.stdout + p.stderr
+    from rnngrade import sandbox
+    assert ("WITHOUT the sandbox" in p.stderr) == (not sandbox.available()[0])    # the instructor is told
     assert json.loads((tmp_path / "o" / "results.json").read_text())["score"] == 0
     assert _cli(toy, "release", "--check").returncode == 0
 

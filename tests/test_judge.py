@@ -119,6 +119,134 @@ def test_a_call_that_never_returns_times_out_and_the_next_call_works(student, mo
     assert j["quick"](1) == 2          # a fresh connection, served by a fresh thread of the student kernel
 
 
+# -- PyTorch objects across the boundary ---------------------------------------------------------------------
+class _Tagger(torch.nn.Module):
+    def __init__(self, d, h):
+        super().__init__()
+        self.rnn = torch.nn.GRU(d, h, batch_first=True)
+        self.head = torch.nn.Linear(h, 2)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.head(out)
+
+
+def test_modules_stay_with_the_student_and_answer_attributes_calls_and_isinstance(student):
+    from torch import nn
+
+    j = student(Tagger=_Tagger)
+    torch.manual_seed(0)
+    model = j["Tagger"](3, 4)
+    assert isinstance(model, RemoteObject) and isinstance(model, nn.Module) and not isinstance(model, torch.Tensor)
+    assert model.__class__.__name__ == "_Tagger" and not isinstance(model, nn.GRU)
+    assert isinstance(model.rnn, nn.GRU) and model.rnn.__class__ is nn.GRU and model.rnn.hidden_size == 4
+    assert hasattr(model, "head") and not hasattr(model, "nothing_here")
+    model = model.double()                                       # a method call; the module comes back as a handle
+    state = model.rnn.state_dict()
+    assert type(state) is dict and state["weight_ih_l0"].dtype == torch.float64
+    names = [n for n, _ in model.named_parameters()]
+    assert names == [n for n, _ in _Tagger(3, 4).named_parameters()] and len(list(model.parameters())) == len(names)
+    # an oracle built in the judge from the weights it read gives what the student's model computes
+    ref = nn.GRU(3, 4, batch_first=True, dtype=torch.float64)
+    ref.load_state_dict(state)
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+    W, b = model.head.weight, model.head.bias
+    assert torch.allclose(model(x), ref(x)[0].detach() @ W.T + b)
+    # the same seed gives the same initial weights as in one process
+    torch.manual_seed(0)
+    again = _Tagger(3, 4)
+    torch.manual_seed(0)
+    assert torch.equal(j["Tagger"](3, 4).head.weight, again.head.weight)
+
+
+def test_a_handle_claims_only_real_module_classes(student):
+    class FakeTensor:                                            # a type that claims to be torch.Tensor
+        pass
+
+    FakeTensor.__module__, FakeTensor.__qualname__ = "torch._tensor", "Tensor"
+
+    class FakeArray:
+        pass
+
+    FakeArray.__module__, FakeArray.__qualname__ = "torch.nn.modules.module.np", "ndarray"
+    j = student(fakes=lambda: (FakeTensor(), FakeArray()))
+    a, b = j["fakes"]()
+    for h in (a, b):
+        assert not isinstance(h, (torch.Tensor, np.ndarray, torch.nn.Module))
+
+
+def test_gradients_cross_both_ways(student):
+    def scaled_sum(x, w):
+        return (x * w).sum(1), x.detach() * 2, x
+
+    lin = torch.nn.Linear(3, 1, dtype=torch.float64)
+    j = student(scaled_sum=scaled_sum, apply=lambda m, x: m(x), model=lambda: lin)
+    x = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(3, dtype=torch.float64)
+    y, detached, same = j["scaled_sum"](x, w)
+    assert y.requires_grad and not detached.requires_grad and same is x
+    (y * torch.arange(4.0, dtype=torch.float64)).sum().backward()     # backward runs in the student's kernel
+    assert torch.allclose(x.grad, torch.arange(4.0, dtype=torch.float64)[:, None] * w)
+    with torch.no_grad():
+        assert not j["scaled_sum"](x, w)[0].requires_grad
+    # a student's module: parameter gradients accumulate there, and come back with the parameters
+    m = j["model"]()
+    out = m(x.detach())
+    out.sum().backward()
+    assert torch.allclose(m.weight.grad, x.detach().sum(0, keepdim=True)) and lin.weight.grad is not None
+    # chained calls: the judge's autograd links them
+    x.grad = None
+    h = j["apply"](m, x)
+    j["apply"](m, h.expand(-1, 3).contiguous()).sum().backward()
+    assert x.grad is not None and x.grad.shape == x.shape
+
+
+def test_an_optimizer_for_a_students_model_lives_with_it(student):
+    from rnnlab.testing import optimizer_for
+
+    lin = torch.nn.Linear(2, 1, bias=False, dtype=torch.float64)
+    j = student(model=lambda: lin)
+    m = j["model"]()
+    w0 = m.weight.detach().clone()
+    opt = optimizer_for(m, torch.optim.SGD, lr=0.5)
+    x = torch.tensor([[1.0, 2.0]], dtype=torch.float64)
+    opt.zero_grad()
+    m(x).sum().backward()
+    opt.step()
+    assert torch.allclose(m.weight, w0 - 0.5 * x)                 # the student's parameters moved
+    plain = torch.nn.Linear(2, 1)
+    assert isinstance(optimizer_for(plain, torch.optim.SGD, lr=0.1), torch.optim.SGD)   # no grader: as usual
+
+
+def test_one_random_stream_that_the_student_cannot_steer(student):
+    def steer():
+        torch.manual_seed(123)
+        np.random.seed(123)
+        return torch.randn(2)
+
+    j = student(randn=lambda n: torch.randn(n), steer=steer)
+    torch.manual_seed(5)
+    a = j["randn"](3)
+    torch.manual_seed(5)
+    assert torch.equal(a, torch.randn(3))                      # as if in one process
+    assert not torch.equal(j["randn"](3), j["randn"](3))       # and no two calls repeat each other
+    j["steer"]()
+    torch.manual_seed(123)
+    chosen = torch.randn(2)
+    torch.manual_seed(5)
+    j["steer"]()
+    assert not torch.equal(torch.randn(2), chosen)
+
+
+def test_judge_objects_are_sent_pickled(student):
+    j = student(apply=lambda m, x: m(x))
+    enc = torch.nn.Linear(2, 2, dtype=torch.float64)
+    x = torch.randn(3, 2, dtype=torch.float64)
+    assert torch.allclose(j["apply"](enc, x), enc(x).detach())
+    with pytest.raises(TypeError):
+        j["apply"](lambda v: v, x)
+
+
 # -- grading the real notebook 01 ----------------------------------------------------------------------------
 WRONG_STEP = textwrap.dedent('''
     def rnn_step_forward(x, prev_h, Wx, Wh, b):
@@ -140,11 +268,11 @@ CHEATS = hostile_corpus.CHEATS + textwrap.dedent('''
 ''')
 
 
-def _nb01_scores(tmp_path, name, answer, env=None):
-    release = COURSE.release_dir / "01_vanilla_rnn" / "vanilla_rnn.ipynb"
-    solution = COURSE.solutions / "01_vanilla_rnn" / "vanilla_rnn.ipynb"
-    sub = make_submission(release, solution, tmp_path / name / "vanilla_rnn.ipynb",
-                          answers={"rnn_step_forward": answer})
+def _scores(tmp_path, assignment, notebook, cell, name, answer, env=None):
+    """Grade a submission whose solution cell ``cell`` holds ``answer`` (every other cell solved); test scores."""
+    release = COURSE.release_dir / assignment / f"{notebook}.ipynb"
+    solution = COURSE.solutions / assignment / f"{notebook}.ipynb"
+    sub = make_submission(release, solution, tmp_path / name / f"{notebook}.ipynb", answers={cell: answer})
     saved = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
     try:
@@ -152,7 +280,11 @@ def _nb01_scores(tmp_path, name, answer, env=None):
     finally:
         for k, v in saved.items():
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
-    return {t.grade_id: t.score for t in r.auto_tests if t.notebook == "vanilla_rnn"}, r
+    return {t.grade_id: t.score for t in r.auto_tests if t.notebook == notebook}, r
+
+
+def _nb01_scores(tmp_path, name, answer, env=None):
+    return _scores(tmp_path, "01_vanilla_rnn", "vanilla_rnn", "rnn_step_forward", name, answer, env)
 
 
 def test_faked_checks_gain_nothing_when_judged_separately(tmp_path):
@@ -163,3 +295,45 @@ def test_faked_checks_gain_nothing_when_judged_separately(tmp_path):
     # the witness: judged in the student's kernel (nbgrader's way), the same cheats do earn points
     faked, _ = _nb01_scores(tmp_path, "cheat-in-kernel", WRONG_STEP + CHEATS, env={"RNNGRADE_JUDGE": "kernel"})
     assert faked["test_rnn_step_forward"] > honest["test_rnn_step_forward"], faked
+
+
+# -- grading a real PyTorch notebook (06): modules, gradients and training cross between the kernels -------------
+WRONG_MASKED_CE = textwrap.dedent('''
+    def masked_cross_entropy(logits, targets, lengths):
+        N, T, C = logits.shape
+        mask = torch.arange(T)[None, :] < lengths[:, None]
+        per_step = F.cross_entropy(logits.reshape(-1, C), torch.where(mask, targets, 0).reshape(-1), reduction="none")
+        return (per_step * mask.reshape(-1)).sum() / (N * T)     # BUG: divides by N * T, padding included
+''')
+TORCH_CHEATS = hostile_corpus.CHEATS + textwrap.dedent('''
+    import torch.testing
+    torch.equal = lambda *a, **k: True
+    torch.testing.assert_close = lambda *a, **k: None
+    torch.Tensor.__eq__ = lambda self, other: torch.ones((), dtype=torch.bool)
+
+    class _Agreeable(torch.Tensor):                 # a loss that claims to equal anything
+        def item(self):
+            return float("nan")
+        def __eq__(self, other):
+            return True
+
+    _honest_mce = masked_cross_entropy
+    def masked_cross_entropy(*args, **kwargs):
+        return _honest_mce(*args, **kwargs).as_subclass(_Agreeable)
+''')
+
+
+def _nb06_scores(tmp_path, name, answer, env=None):
+    return _scores(tmp_path, "06_sequence_classification", "sequence_classification", "masked_cross_entropy", name,
+                   answer, env)[0]
+
+
+def test_a_pytorch_notebook_is_judged_separately_and_faked_checks_gain_nothing(tmp_path):
+    honest = _nb06_scores(tmp_path, "honest", WRONG_MASKED_CE)
+    assert honest["test_masked_cross_entropy"] == 0 and honest["test_masked_cross_entropy_hidden"] == 0
+    # everything else of the notebook (modules, gradients through them, training runs) earns its points
+    assert all(v > 0 for k, v in honest.items() if "masked_cross_entropy" not in k), honest
+    cheat = _nb06_scores(tmp_path, "cheat", WRONG_MASKED_CE + TORCH_CHEATS)
+    assert cheat == honest, {k: (honest[k], cheat[k]) for k in honest if honest[k] != cheat[k]}
+    faked = _nb06_scores(tmp_path, "cheat-in-kernel", WRONG_MASKED_CE + TORCH_CHEATS, env={"RNNGRADE_JUDGE": "kernel"})
+    assert faked["test_masked_cross_entropy"] > 0, faked      # the witness: in the student's kernel they do gain

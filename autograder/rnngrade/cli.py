@@ -86,6 +86,7 @@ def cmd_grade(args) -> int:
     from .report import write_results
 
     course = Course.here()
+    _report_sandbox()
     if args.batch:
         from .batch import grade_batch
 
@@ -116,6 +117,17 @@ def cmd_grade(args) -> int:
     print(f"\n{student}: {data['score']:g} / {result.max_score:g} points.  Results in {args.out}/results.json, "
           f"grades.csv{', feedback/*.html' if result.feedback else ''}")
     return 0
+
+
+def _report_sandbox() -> None:
+    """Say so when student code will run without the sandbox (README, "Sandbox")."""
+    from . import sandbox
+
+    ok, why = sandbox.available()
+    if not ok:
+        print(f"rnngrade: student code runs WITHOUT the sandbox here ({why}): it can read and write what this user "
+              "can and open network connections. The memory cap and time limits still apply. Grade as root on Linux "
+              "to sandbox it.", file=sys.stderr)
 
 
 def cmd_gradescope_bundle(args) -> int:

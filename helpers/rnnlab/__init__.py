@@ -17,6 +17,7 @@ Modules, one concern each:
 - ``rnnlab.seq2seq_data`` -- sequence-to-sequence data: generated dates and a word-reordering language, sentence
                          pairs in the Tatoeba format, batches
 - ``rnnlab.clips``     -- generated video clips of a bouncing shape, with per-clip and per-frame labels
+- ``rnnlab.testing``   -- for test cells: stand-in modules and optimizers placed where the grader runs your code
 
 It never contains the answer to a graded exercise.
 """
