@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import builtins
 import collections
+import contextlib
 import io
 import json
 import os
@@ -324,7 +325,7 @@ class _Server:
             raise JudgeProtocolError(f"unknown operation {op!r}")
         torch = _torch_if_loaded()
         self._set_random_state(header, blobs)
-        grad_mode = torch.set_grad_enabled(bool(header.get("grad", True))) if torch else _nothing()
+        grad_mode = torch.set_grad_enabled(bool(header.get("grad", True))) if torch else contextlib.nullcontext()
         with grad_mode:
             if op in ("call", "hcall", "build"):
                 result = target(*args, **kwargs)
@@ -417,14 +418,6 @@ def _torch_class(path: str):
     for part in name.split("."):
         obj = getattr(obj, part)
     return obj
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 class _StudentUnpickler(pickle.Unpickler):
