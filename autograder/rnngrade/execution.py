@@ -169,8 +169,6 @@ class JudgedExecute(SafeExecute):
         return nbformat.read(str(path), as_version=4) if path.exists() else None
 
     def _start_judge(self, resources, names: list[str]) -> None:
-        """Launch the judge kernel; it boots while the student's kernel starts and runs the first cells. The
-        connection and the proxies are set up when the first test needs them (:meth:`_judge_boot`)."""
         import nbformat
 
         judge = Execute(config=self.config)
@@ -181,24 +179,16 @@ class JudgedExecute(SafeExecute):
         judge.km = judge.create_kernel_manager()
         cwd = (resources or {}).get("metadata", {}).get("path") or self._sockdir
         judge.start_new_kernel(cwd=cwd)
-        self._judge = judge
-        self._judge_names = names
-        self._judge_booted = False
-        self._judge_dead = False
-
-    def _judge_boot(self) -> None:
-        import nbformat
-
-        judge = self._judge
         judge.start_new_kernel_client()
+        self._judge = judge
         boot = nbformat.v4.new_code_cell(
             f"from rnngrade.judge import install as _rnngrade_install\n"
-            f"_rnngrade_install(globals(), {self._sock!r}, {self._judge_names!r})\n"
+            f"_rnngrade_install(globals(), {self._sock!r}, {names!r})\n"
             f"del _rnngrade_install")
         judge.execute_cell(boot, 0)
         if any(o.get("output_type") == "error" for o in boot.outputs):
             raise RuntimeError(f"the judge kernel did not start: {boot.outputs}")
-        self._judge_booted = True
+        self._judge_dead = False
 
     def _stop_judge(self) -> None:
         import shutil
@@ -219,8 +209,6 @@ class JudgedExecute(SafeExecute):
             cell.outputs = [_error("JudgeDied", "Not run: the judge kernel died earlier.")]
             return cell
         try:
-            if not self._judge_booted:
-                self._judge_boot()
             self._judge.execute_cell(cell, 0)
         except DeadKernelError:
             self._judge_dead = True

@@ -30,15 +30,6 @@ if os.environ.get("RNNGRADE_KERNEL_ROLE") == "student" and scratch:
         except OSError as exc:
             print(f"rnngrade: student kernel not sandboxed ({exc})", file=sys.stderr)
 
-if os.environ.get("RNNGRADE_KERNEL_ROLE") == "judge":
-    # The judge kernel boots while the student's notebook starts; importing the heavy libraries now takes them off
-    # the time of the first test.
-    for _name in ("numpy", "torch", "matplotlib.pyplot"):
-        try:
-            __import__(_name)
-        except Exception:  # noqa: BLE001 -- the notebook's own import will report it
-            pass
-
 from ipykernel.kernelapp import IPKernelApp  # noqa: E402
 
 app = IPKernelApp.instance()
