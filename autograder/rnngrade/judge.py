@@ -467,8 +467,7 @@ class RemoteObject:
         return _judge_class(self._types)
 
     def _type_name(self) -> str:
-        name = self._types[0].rsplit(".", 1)[-1] if self._types else "object"
-        return name if name.isidentifier() else "object"
+        return _short_name(self._types)
 
     def _rg_build(self, path: str, *args, **kwargs):
         """Build ``path`` (a torch.optim / torch.nn class or function, by module and name) in the student kernel,
@@ -511,14 +510,19 @@ class RemoteObject:
         return self._conn.request({"op": op, "target": self.handle, **extra}, label, args, kwargs or {})
 
 
+def _short_name(types: tuple) -> str:
+    """The class name of a handle's object (the last part of its type's reported name), for classes and messages."""
+    name = types[0].rsplit(".", 1)[-1] if types else "object"
+    return name if name.isidentifier() else "object"
+
+
 def _judge_class(types: tuple):
     """The class a handle reports to ``isinstance``: for an object of a torch.nn module or torch.optim optimizer
     class, that class; for an object of a class derived from one (a student's ``nn.Module``), a stand-in class of
     the same name derived from it; for anything else a stand-in of the same name derived from RemoteObject only.
     A class counts as torch's when it is under exactly its reported name in a module the judge has imported
     already, and derives from ``nn.Module`` or ``optim.Optimizer``."""
-    name = types[0].rsplit(".", 1)[-1] if types else "object"
-    name = name if name.isidentifier() else "object"
+    name = _short_name(types)
     for k, full in enumerate(types):
         found = _torch_class_named(full)
         if found is not None:
