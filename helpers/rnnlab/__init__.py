@@ -18,6 +18,10 @@ Modules, one concern each:
                          pairs in the Tatoeba format, batches
 - ``rnnlab.clips``     -- generated video clips of a bouncing shape, with per-clip and per-frame labels
 - ``rnnlab.testing``   -- for test cells: stand-in modules and optimizers placed where the grader runs your code
+- ``rnnlab.strict``    -- the warnings rule of test cells (``strict_numerics``): numerical warnings fail, others are notes
+- ``rnnlab.expected``  -- stored expected values (fixed inputs and outputs) for visible tests
+- ``rnnlab.gates``     -- LSTM gate layouts: the workbook's (i, f, o, g) and PyTorch's (i, f, g, o)
+- ``rnnlab.schedules`` -- learning-rate schedules (warm-up then cosine decay)
 
 It never contains the answer to a graded exercise.
 """
@@ -30,6 +34,8 @@ from .text import CharVocab
 from .textviz import text_heatmap_html
 from .vocab import Vocabulary
 from .captions import CaptionSet, bleu, load_coco_captions, make_shapes_captions
+from .strict import strict_numerics
+from .expected import load_expected
 
 __all__ = [
     "rel_error", "scaled_error", "check_close", "check_close_f32", "check_shape",
@@ -37,5 +43,6 @@ __all__ = [
     "is_quick", "pick", "seed_everything", "get_device", "progress",
     "CharVocab", "load_text", "split_text", "StreamBatcher", "text_heatmap_html",
     "CaptionSet", "Vocabulary", "bleu", "load_coco_captions", "make_shapes_captions",
+    "strict_numerics", "load_expected",
 ]
 __version__ = "0.1.0"
