@@ -57,6 +57,9 @@ def write_all() -> list[str]:
 
 
 if __name__ == "__main__":
-    for path in write_all():
+    # Run as a script this file is __main__, a second copy of the module: the oracle modules register their
+    # producers into ``rnngrade.oracles.expected``, so write through that one.
+    from rnngrade.oracles.expected import write_all as _write_all
+    for path in _write_all():
         print("wrote", path)
     sys.exit(0)
