@@ -13,6 +13,7 @@ and samples.
 - :func:`train_char_rnn`       -- epochs of truncated BPTT over the chunks
 - :func:`sample_text`          -- generate text one character at a time (temperature 0 is greedy)
 - :func:`first_step_losses`    -- the loss of each of the first characters on their own, from a given start state
+- :func:`gradient_norms_back_in_time` -- how the norm of a gradient changes as your step backward carries it back
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 __all__ = ["POEM", "init_char_rnn", "CharRNNLayers", "char_rnn_loss", "make_chunks", "Adam", "train_char_rnn",
-           "sample_text", "first_step_losses"]
+           "sample_text", "first_step_losses", "gradient_norms_back_in_time"]
 
 POEM = """The lamp-maker walks the harbour wall
 and counts the boats that never call;
@@ -200,3 +201,18 @@ def first_step_losses(layers: CharRNNLayers, params: dict, x, y, h_start, n_firs
         step_mask[0, t] = True
         losses.append(float(layers.temporal_softmax_loss(scores, y, step_mask)[0]))
     return losses
+
+
+def gradient_norms_back_in_time(step_forward, step_backward, x, Wx, Wh, b, g_last) -> list:
+    """Run ``step_forward`` over x (1, T, D) from a zero state, put the gradient ``g_last`` (1, H) on the last
+    hidden state only, and carry it back with ``step_backward``. Returns [||g_last||, ||dL/dh_{T-1}||, ...] down to
+    the first hidden state (T entries)."""
+    h, caches = np.zeros((x.shape[0], Wh.shape[0])), []
+    for t in range(x.shape[1]):
+        h, cache = step_forward(x[:, t], h, Wx, Wh, b)
+        caches.append(cache)
+    g, norms = g_last, [float(np.linalg.norm(g_last))]
+    for t in reversed(range(1, x.shape[1])):
+        g = step_backward(g, caches[t])[1]
+        norms.append(float(np.linalg.norm(g)))
+    return norms
