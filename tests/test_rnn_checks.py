@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from rnnlab.rnn_checks import check_gradient, check_unchanged, note_if_changed
+from rnnlab.rnn_checks import check_gradient, check_unchanged, loss_normalisation_hint, note_if_changed
 
 
 def test_check_gradient_passes_and_returns_the_error():
@@ -34,3 +34,15 @@ def test_check_unchanged_and_note(capsys):
         check_unchanged("x", a + 1, a, function="f")
     note_if_changed("dnext_c", a + 1, a, function="lstm_step_backward")
     assert "costs no points" in capsys.readouterr().out
+
+
+def test_loss_normalisation_hint_names_the_mistake():
+    per_step = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    mask = np.array([[True, True, False], [True, False, False]])
+    masked_sum = 7.0
+    assert "mask" in loss_normalisation_hint(per_step.sum() / 2, per_step=per_step, mask=mask)
+    assert "unmasked steps" in loss_normalisation_hint(masked_sum / 3, per_step=per_step, mask=mask)
+    assert "all N*T" in loss_normalisation_hint(masked_sum / 6, per_step=per_step, mask=mask)
+    assert "forgot to divide" in loss_normalisation_hint(masked_sum, per_step=per_step, mask=mask)
+    assert "check the per-step" in loss_normalisation_hint(123.0, per_step=per_step, mask=mask)
+    assert "check the per-step" in loss_normalisation_hint("not a number", per_step=per_step, mask=mask)

@@ -6,6 +6,7 @@ None of them computes an answer: each compares what your code returned with a va
   pass (by a numerical gradient of YOUR forward pass, which the test supplies)
 - :func:`check_unchanged` -- fail when a function wrote into an argument it must not change
 - :func:`note_if_changed` -- print a note (costs nothing) when a function wrote into an argument
+- :func:`loss_normalisation_hint` -- name a masked loss's likely normalisation mistake
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from .compare import check_close, rel_error
 
-__all__ = ["check_gradient", "check_unchanged", "note_if_changed"]
+__all__ = ["check_gradient", "check_unchanged", "note_if_changed", "loss_normalisation_hint"]
 
 _FORWARD_TO_BLAME = ("your backward pass agrees with a numerical gradient of your own forward pass, so the FORWARD "
                      "pass is probably wrong: fix it first (see its tests).")
@@ -48,3 +49,27 @@ def note_if_changed(name: str, actual, original, *, function: str = "the functio
     if not np.array_equal(actual, original):
         print(f"Note (costs no points): {function} wrote into its argument {name}. That is allowed here, but a "
               f"caller that reuses the array afterwards would see the changed values.")
+
+
+def loss_normalisation_hint(loss, *, per_step, mask) -> str:
+    """Name the likely mistake in a masked loss by comparing ``loss`` with common wrong normalisations of the
+    per-step losses ``per_step`` (N, T) the test already has (mask: bool (N, T))."""
+    per_step, mask = np.asarray(per_step, dtype=np.float64), np.asarray(mask, dtype=bool)
+    N, T = mask.shape
+    masked_sum = float((per_step * mask).sum())
+    wrong = {
+        "did not apply the mask: padding steps (mask False) must add nothing.": per_step.sum() / N,
+        "divided by the number of unmasked steps; divide the masked sum by N, the batch size.":
+            masked_sum / max(int(mask.sum()), 1),
+        "averaged over all N*T steps; divide the masked sum by N, the batch size.": masked_sum / (N * T),
+        "forgot to divide by N, the batch size.": masked_sum,
+    }
+    try:
+        loss = float(loss)
+        for why, value in wrong.items():
+            if np.isclose(loss, value, rtol=1e-6) and not np.isclose(value, masked_sum / N, rtol=1e-6):
+                return why
+    except (TypeError, ValueError):
+        pass
+    return ("check the per-step negative log-probabilities of the targets (a softmax over the V scores of each "
+            "step), the mask and the division by the batch size N.")
