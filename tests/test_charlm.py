@@ -165,3 +165,18 @@ def test_table_lm_records_what_it_is_fed():
     model = TableLM(np.eye(3), np.zeros((2, 3)))
     scores, k = model(torch.tensor([[2, 0]]))
     assert model.seen == [2, 0] and int(k) == 2 and scores.shape == (1, 2, 3)
+
+
+def test_text_features_and_correlations_by_hand():
+    from rnnlab.charlm_units import correlations, record_states, text_features, unit_name
+    f = text_features('AB:\nab "c"\n')
+    assert list(f["position in line"][:5]) == [0, 1, 2, 3, 0]
+    assert list(f["speaker name line"][:5]) == [1, 1, 1, 1, 0] and f["speaker name line"][5] == 0
+    assert list(f["inside double quotes"][7:10]) == [1, 1, 0]
+    acts = np.array([[1.0, 5.0, 0.0], [2.0, 5.0, 1.0], [3.0, 5.0, 0.0]])
+    r = correlations(acts, np.array([0.0, 1.0, 2.0]))
+    assert r[0] == pytest.approx(1.0) and r[1] == 0.0 and r[2] == pytest.approx(0.0)
+    assert unit_name(1, 4) == "h[1]" and unit_name(5, 4) == "c[1]"
+    model = SmallLM()
+    h, c = record_states(model, [1, 2, 3])
+    assert h.shape == c.shape == (3, 5) and model.training
