@@ -3,8 +3,10 @@
 The reference to beat is nanoGPT's documented CPU recipe for Tiny Shakespeare (a character-level transformer:
 block size 64, batch 12, 4 layers, 4 heads, 128 channels, 2000 iterations, dropout 0). On a 2-core machine like
 the one this workbook is tested on it reaches a validation loss of 1.886 nats per character in 158 s of wall-clock
-time. ``run()`` trains the notebook's recipe (its ``CharLM`` and ``train_step`` solution cells and the locked
-``recipe`` cell, loaded with ``nbload``) on the same corpus and split (the last 10 % of the characters are the
+time. ``run()`` trains the notebook's recipe (``rnnlab.charlm_recipe``: ``choose_recipe``, ``fit``, ``evaluate``)
+with the notebook's reference ``CharLM`` and ``train_step`` (its solution cells, the graded answers, which exist
+nowhere else; loaded with ``nbload`` together with the ``lm_loss`` and ``RNN_LAYERS`` cells they use) on the same
+corpus and split (the last 10 % of the characters are the
 validation set) for a fixed wall-clock budget, then evaluates the validation loss on the whole split, and reports
 both times. The CPU budget is 145 s of training, which leaves room for the evaluation within 150 s (and 158 s).
 On a GPU the question is different: ``run()`` reports the loss reached in 180 s of training (the notebook's GPU
@@ -35,17 +37,17 @@ GPU_BUDGET_S = 100.0        # measured on an H100 with the best of 20 checkpoint
 
 
 def run(budget_s: float | None = None, seed: int = 0) -> dict:
-    ns = load_solution_functions(NOTEBOOK, ["CharLM", "train_step"],
-                                 setup_ids=("setup", "own_lstm", "lm_loss", "recipe"))
+    ns = load_solution_functions(NOTEBOOK, ["CharLM", "train_step"], setup_ids=("setup", "own_lstm", "lm_loss"))
     from rnnlab import CharVocab, load_text, seed_everything, split_text
+    from rnnlab.charlm_recipe import MODEL_KEYS, choose_recipe, evaluate, fit
 
     device = ns["device"]
-    recipe_name, recipe, amp_dtype = ns["choose_recipe"](device)
+    recipe_name, recipe, amp_dtype = choose_recipe(device)
     if budget_s is None:
         budget_s = GPU_BUDGET_S if device.type == "cuda" else CPU_BUDGET_S
     recipe["budget_s"] = budget_s
-    model_kwargs = {k: recipe[k] for k in ns["MODEL_KEYS"]}
-    fit_kwargs = {k: v for k, v in recipe.items() if k not in ns["MODEL_KEYS"]}
+    model_kwargs = {k: recipe[k] for k in MODEL_KEYS}
+    fit_kwargs = {k: v for k, v in recipe.items() if k not in MODEL_KEYS}
 
     text, source = load_text("shakespeare", fallback=False)
     train_text, val_text = split_text(text)
@@ -64,7 +66,7 @@ def run(budget_s: float | None = None, seed: int = 0) -> dict:
     curve = []
 
     def keep_best(m, info):
-        loss = ns["evaluate"](m, val_ids, amp_dtype=amp_dtype)
+        loss = evaluate(m, val_ids, amp_dtype=amp_dtype)
         curve.append((info["iter"], round(info["time"], 1), round(loss, 4)))
         if loss < best["loss"]:
             best.update(loss=loss, iter=info["iter"], time=info["time"],
@@ -73,12 +75,13 @@ def run(budget_s: float | None = None, seed: int = 0) -> dict:
     on_gpu = device.type == "cuda"
     select = dict(checkpoints=[k / 20 for k in range(1, 21)], on_checkpoint=keep_best) if on_gpu else {}
     t0 = time.perf_counter()
-    hist = ns["fit"](model, train_ids, amp_dtype=amp_dtype, progress_bar=False, seed=seed, **fit_kwargs, **select)
+    hist = fit(model, train_ids, ns["train_step"], amp_dtype=amp_dtype, progress_bar=False, seed=seed, **fit_kwargs,
+               **select)
     if on_gpu:
         torch.cuda.synchronize()
         model.load_state_dict(best["state"])
     t1 = time.perf_counter()
-    val_loss = ns["evaluate"](model, val_ids, amp_dtype=amp_dtype)
+    val_loss = evaluate(model, val_ids, amp_dtype=amp_dtype)
     t2 = time.perf_counter()
     load_after = os.getloadavg()[0]
 
