@@ -283,7 +283,9 @@ def _loss_case(rng):
     F.cross_entropy(s.reshape(-1, V), torch.as_tensor(captions[:, 1:]).reshape(-1), ignore_index=NULL).backward()
     out = {"caption_loss/table": table, "caption_loss/bonus": bonus, "caption_loss/captions": captions,
            "caption_loss/loss": np.array(caption_loss_oracle(table, bonus, captions)),
-           "caption_loss/grad_table": scores.grad.numpy()}
+           "caption_loss/grad_table": scores.grad.numpy(),
+           # from a given state: the scripted model then starts at position 2 (its state counts the words fed)
+           "caption_loss/loss_from_state2": np.array(caption_loss_oracle(table, bonus[2:], captions))}
     out.update({f"caption_loss/mistake.{k}": np.array(v) for k, v in loss_mistakes(table, bonus, captions).items()})
     return out
 
