@@ -1,7 +1,9 @@
 """Benchmark: the image captioner of solutions/04_captioning, trained from scratch on the generated shapes dataset.
 
-Loads the notebook's solution cells (ImageEncoder, CaptioningModel, AttentionCaptioner, caption_loss,
-sample_captions) and its locked training, evaluation and recipe cells, builds the default dataset (10,000 training
+Imports what it measures from rnnlab (the dataset, ``rnnlab.captioning``'s recipe, training loop and evaluation)
+and takes the models, the loss and the sampler from the notebook's solution cells only (ImageEncoder,
+CaptioningModel, AttentionCaptioner, caption_loss, sample_captions: the answers, which rnnlab does not hold). It builds
+the default dataset (10,000 training
 images of 64 x 64 pixels, 500 validation, 1,000 held-out), trains the attention captioner of section 11 with the
 notebook's recipe until the validation BLEU-4 reaches a target or a time budget is used up, then scores greedy
 captions of the held-out split (scenes with colour pairs never seen together in training) with BLEU-4 against all
@@ -20,6 +22,10 @@ from pathlib import Path
 
 import torch
 
+from rnnlab.captioning import build_captioner, captioning_recipe, evaluate, train_recipe
+from rnnlab.captions import Vocabulary, make_shapes_captions
+from rnnlab.runtime import get_device
+
 if __package__:
     from .nbload import load_solution_functions
 else:  # run as a script, or imported with bench/ on sys.path
@@ -27,16 +33,28 @@ else:  # run as a script, or imported with bench/ on sys.path
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "04_captioning" / "captioning.ipynb"
 FUNCTIONS = ["ImageEncoder", "CaptioningModel", "AttentionCaptioner", "caption_loss", "sample_captions"]
-# locked cells the recipe needs: imports, the training loop, the evaluation helpers and the recipe itself
-SETUP_IDS = ("setup", "training", "evaluation", "recipe")
 GOAL_BLEU4, GOAL_S = 0.9, 300.0
 
 
-def _silent(iterable=None, total=None, desc=None, **kwargs):
-    """rnnlab.progress without the bar (a tqdm that is disabled still supports set_postfix)."""
-    from tqdm.auto import tqdm
+def load_solutions(notebook=NOTEBOOK, names=FUNCTIONS) -> dict:
+    """The notebook's solution cells ``names``, executed in a namespace with what they use (torch, nn, F, math,
+    the special word ids, RNN_LAYERS); no other cell of the notebook runs."""
+    import math
 
-    return tqdm(iterable, total=total, desc=desc, disable=True)
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    ns = {"torch": torch, "nn": nn, "F": F, "math": math, "NULL": Vocabulary.null_idx,
+          "START": Vocabulary.start_idx, "END": Vocabulary.end_idx, "RNN_LAYERS": {"rnn": nn.RNN, "lstm": nn.LSTM}}
+    return load_solution_functions(notebook, list(names), setup_ids=(), namespace=ns)
+
+
+def build(ns: dict, kind: str, vocab_size: int, recipe: dict, device):
+    """The notebook's build_model: the attention captioner, or a CaptioningModel with decoder ``kind``."""
+    if kind == "attention":
+        return build_captioner(ns["AttentionCaptioner"], vocab_size, recipe, device)
+    return build_captioner(ns["CaptioningModel"], vocab_size, recipe, device, feature_dim=recipe["feature_dim"],
+                           cell=kind)
 
 
 def run(budget_s: float = 270.0, target_val_bleu4: float = 0.99, seed: int = 0, notebook=NOTEBOOK,
@@ -45,44 +63,37 @@ def run(budget_s: float = 270.0, target_val_bleu4: float = 0.99, seed: int = 0, 
     seconds have passed since the start (dataset included), then evaluate on the held-out split. With ``baseline``,
     also train and score the initial-state-only LSTM for the same training time (not part of the goal's clock)."""
     start = time.perf_counter()
-    saved = os.environ.get("RNNLAB_QUICK")
-    os.environ["RNNLAB_QUICK"] = "0"                  # the full recipe, whatever the caller's environment
-    try:
-        ns = load_solution_functions(notebook, FUNCTIONS, setup_ids=SETUP_IDS)
-    finally:
-        if saved is None:
-            os.environ.pop("RNNLAB_QUICK", None)
-        else:
-            os.environ["RNNLAB_QUICK"] = saved
-    ns["progress"] = _silent                          # no progress bar in the benchmark's output
-    data = ns["make_shapes_captions"](seed=0)         # the default size; cached after the first call
+    ns = load_solutions(notebook)
+    loss_fn, sampler = ns["caption_loss"], ns["sample_captions"]
+    device = get_device(verbose=False)
+    full = captioning_recipe(quick=False)              # the full recipe, whatever the caller's environment
+    data = make_shapes_captions(seed=0)               # the default size; cached after the first call
     train, val, heldout = data["train"], data["val"], data["heldout"]
-    vocab = ns["Vocabulary"].build(train.all_captions())
+    vocab = Vocabulary.build(train.all_captions())
     data_s = time.perf_counter() - start
 
     torch.manual_seed(seed)
-    model = ns["build_model"]("attention", len(vocab))
-    recipe = {**ns["RECIPE"], "max_seconds": budget_s - (time.perf_counter() - start)}
-    history = ns["train_recipe"](model, train, vocab, val=val, target_bleu4=target_val_bleu4, recipe=recipe,
-                                 seed=seed)
+    model = build(ns, "attention", len(vocab), full, device)
+    recipe = {**full, "max_seconds": budget_s - (time.perf_counter() - start)}
+    history = train_recipe(model, train, vocab, loss_fn, sampler, val=val, target_bleu4=target_val_bleu4,
+                           recipe=recipe, seed=seed, progress_bar=False)
     train_s = history["seconds"]
 
     eval_start = time.perf_counter()
-    scores = ns["evaluate"](model, heldout, vocab)
-    val_scores = ns["evaluate"](model, val, vocab)
+    scores = evaluate(model, heldout, vocab, sampler)
+    val_scores = evaluate(model, val, vocab, sampler)
     eval_s = time.perf_counter() - eval_start
     total_s = time.perf_counter() - start
 
     base = None
     if baseline:                                      # the same training time for the model of sections 3 and 7
         torch.manual_seed(seed)
-        base_model = ns["build_model"]("lstm", len(vocab))
-        base_hist = ns["train_recipe"](base_model, train, vocab, val=val, target_bleu4=None,
-                                       recipe={**ns["RECIPE"], "max_seconds": train_s}, seed=seed)
+        base_model = build(ns, "lstm", len(vocab), full, device)
+        base_hist = train_recipe(base_model, train, vocab, loss_fn, sampler, val=val, target_bleu4=None,
+                                 recipe={**full, "max_seconds": train_s}, seed=seed, progress_bar=False)
         base = {"iterations": base_hist["iterations"], "train_s": base_hist["seconds"],
-                **{k: v for k, v in ns["evaluate"](base_model, heldout, vocab).items() if k != "captions"}}
+                **{k: v for k, v in evaluate(base_model, heldout, vocab, sampler).items() if k != "captions"}}
 
-    device = ns["device"]
     device_name = torch.cuda.get_device_name(0) if device.type == "cuda" else f"{device.type} ({os.cpu_count()} cores)"
     try:
         load = " / ".join(f"{x:.1f}" for x in os.getloadavg())

@@ -24,9 +24,11 @@ def code_cells(notebook: str | Path) -> list[tuple[str | None, str]]:
     return cells
 
 
-def load_solution_functions(notebook: str | Path, grade_ids: list[str], setup_ids=("setup",)) -> dict:
+def load_solution_functions(notebook: str | Path, grade_ids: list[str], setup_ids=("setup",),
+                            namespace: dict | None = None) -> dict:
+    """Run the cells ``setup_ids`` and ``grade_ids`` in ``namespace`` (a fresh one by default); return it."""
     wanted = set(setup_ids) | set(grade_ids)
-    ns: dict = {"__name__": "solution_notebook"}
+    ns: dict = {"__name__": "solution_notebook", **(namespace or {})}
     found = set()
     for gid, src in code_cells(notebook):
         if gid in wanted:

@@ -14,6 +14,8 @@ with attribute combinations that never occur in ``train`` or ``val`` (by default
 the same image, such as a red object next to a green one): scores on it measure generalisation, not memorisation.
 
 Nothing here is the answer to a graded exercise: the notebooks' students write the models, losses and samplers.
+Notebook 04's training recipe and evaluation (BLEU and exact match of a model's captions) are in
+``rnnlab.captioning``.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ from .vocab import Vocabulary, pad_sequences, tokenize  # noqa: F401 -- part of 
 __all__ = [
     "COLOURS", "SHAPES", "SIZES", "HELDOUT_COLOUR_PAIRS", "HELDOUT_OBJECTS", "HELDOUT_MODES", "SHAPES_VERSION", "CaptionSet", "make_shapes_captions",
     "render_shapes", "describe", "load_coco_captions", "write_coco_captions", "tokenize", "Vocabulary",
-    "pad_sequences", "bleu", "exact_match", "show_captions",
+    "pad_sequences", "bleu", "show_captions",
 ]
 
 SHAPES_VERSION = 3  # bump when the generator's output changes: it is part of the cache key
@@ -468,16 +470,6 @@ def bleu(candidates: Sequence, references: Sequence[Sequence], max_n: int = 4) -
         out[f"bleu{n}"] = 0.0 if min(ps) == 0 else float(bp * math.exp(sum(math.log(p) for p in ps) / n))
     out.update(precisions=precisions, brevity_penalty=bp, candidate_length=c_len, reference_length=r_len)
     return out
-
-
-def exact_match(candidates: Sequence, references: Sequence[Sequence]) -> float:
-    """Fraction of candidates equal (after ``tokenize``) to one of their references."""
-    if len(candidates) != len(references):
-        raise ValueError(f"{len(candidates)} candidates but {len(references)} reference lists")
-    if not candidates:
-        return 0.0
-    hits = sum(_tokens(c) in [_tokens(r) for r in refs] for c, refs in zip(candidates, references))
-    return hits / len(candidates)
 
 
 # --------------------------------------------------------------------------------------------------------------
