@@ -1,5 +1,10 @@
 # One-command workflows. Every target sets up .venv first when needed.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Python 3.10 to 3.13: the first of these commands that runs one (PYTHON=/path/to/python picks another).
+SUPPORTED := import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 13))
+ifndef PYTHON
+PYTHON := $(firstword $(foreach p,python3.11 python3 python3.13 python3.12 python3.10 python,\
+            $(shell $(p) -c '$(SUPPORTED)' >/dev/null 2>&1 && command -v $(p))))
+endif
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -15,7 +20,9 @@ OUT        ?= grading
 setup: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (set PYTHON=/path/to/python3.11)"'
+	@test -n "$(PYTHON)" || { echo "make setup: no Python 3.10 to 3.13 found (set PYTHON=/path/to/python3)"; exit 1; }
+	@$(PYTHON) -c '$(SUPPORTED)' || { echo "make setup: $(PYTHON) is not Python 3.10 to 3.13"; exit 1; }
+	@echo "make setup: using $$($(PYTHON) -c 'import sys; print("Python", sys.version.split()[0], "at", sys.executable)')"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt

@@ -224,7 +224,7 @@ class JudgedExecute(SafeExecute):
             self._bootstrapped = True
             uid = (getattr(self.km.kernel_spec, "env", None) or {}).get("RNNGRADE_SANDBOX_UID")
             if uid:
-                os.chown(self._sockdir, int(uid), int(uid))   # a sandboxed student kernel creates its socket there
+                os.chown(self._sockdir, int(uid), int(uid))   # posix-only: guarded (the sandbox's uid, Linux only)
             boot = nbformat.v4.new_code_cell(
                 f"from rnngrade.judge import serve as _rnngrade_serve\n_rnngrade_serve({self._sock!r})\n"
                 f"del _rnngrade_serve")

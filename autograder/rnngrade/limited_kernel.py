@@ -1,13 +1,17 @@
-"""The grader's IPython kernel: its memory is capped, so a runaway notebook fails with MemoryError instead of
+"""The grader's IPython kernel: its memory is capped (where the OS has ``resource``: Linux and macOS), so a runaway notebook fails with MemoryError instead of
 taking the grading machine down; a student kernel is also sandboxed where the platform allows
 (``rnngrade.sandbox``). Started by the kernelspecs that ``rnngrade.execution`` writes; the role (``student`` or
 ``judge``) comes from ``RNNGRADE_KERNEL_ROLE``."""
 import os
-import resource
 import sys
 
+try:
+    import resource     # posix-only: guarded; on Windows the kernel runs without the memory cap
+except ImportError:
+    resource = None
+
 limit_mb = int(os.environ.get("RNNGRADE_MEMORY_MB", "6144"))
-if limit_mb > 0:
+if limit_mb > 0 and resource is not None:
     limit = limit_mb * 2**20
     # RLIMIT_DATA counts heap and private mappings (what NumPy and PyTorch allocate) but not the shared
     # libraries' address space reservations, which RLIMIT_AS would also count.

@@ -1,4 +1,5 @@
-"""Build the student release (notebooks/) from the solution notebooks (solutions/)."""
+"""Build the student release (notebooks/) from the solution notebooks (solutions/): nbgrader's release, with the
+set-up cell of ``rnngrade.setup_cell`` (installs the package on Colab; does nothing in the checkout) first."""
 from __future__ import annotations
 
 import filecmp
@@ -7,12 +8,16 @@ import tempfile
 from pathlib import Path
 
 from .course import Course
+from .setup_cell import with_setup_cell
 from .workspace import Workspace
 
 
 def build_release(course: Course, dest: Path, assignments: list[str] | None = None) -> list[Path]:
     """Write ``dest/<assignment>/<notebook>.ipynb`` for each assignment: solutions replaced by stubs that raise
-    NotImplementedError, hidden tests removed, outputs cleared, cells locked. Returns the files written."""
+    NotImplementedError, hidden tests removed, outputs cleared, cells locked, and the set-up cell first. Returns
+    the files written."""
+    import nbformat
+
     written = []
     with Workspace(course, assignments) as ws:
         ws.generate()
@@ -21,7 +26,10 @@ def build_release(course: Course, dest: Path, assignments: list[str] | None = No
             if out.exists():
                 shutil.rmtree(out)
             shutil.copytree(ws.release_path(a), out)
-            written += sorted(out.rglob("*.ipynb"))
+            for nb_path in sorted(out.rglob("*.ipynb")):
+                nb = nbformat.read(str(nb_path), as_version=nbformat.NO_CONVERT)
+                nbformat.write(with_setup_cell(nb), str(nb_path))
+                written.append(nb_path)
     return written
 
 

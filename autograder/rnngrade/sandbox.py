@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import pwd
 import shutil
 import sys
 import tempfile
@@ -51,6 +50,7 @@ def available() -> tuple[bool, str]:
 
 def pick_uid() -> int:
     """A fresh user id (and group id) for the student kernels of one grading workspace."""
+    import pwd          # POSIX only: imported here so that importing this module works on every OS
     import secrets
 
     while True:
