@@ -94,14 +94,14 @@ def summary_lines(course: Course, result) -> list[str]:
         extra = []
         missing = sorted({t.notebook for t in tests if t.missing})
         if missing:
-            extra.append("; ".join(f"{nb}.ipynb: {next(t.missing for t in tests if t.notebook == nb)}"
+            extra.append("; ".join(f"{nb}.ipynb: {next(t.missing for t in tests if t.notebook == nb).rstrip('.')}"
                                    for nb in missing))
         if done:
             extra.append(f"with written answers {sum(t.score for t in done):g} / {sum(t.max_score for t in done):g}")
         if len(done) < len(manual):
             extra.append(f"written answers worth {sum(t.max_score for t in manual if not t.hand_graded):g} pt "
                          "still to grade by hand")
-        lines.append(f"  {a:{width}s}  {score:5g} / {top:<5g}" + (f"  ({'; '.join(extra)})" if extra else ""))
+        lines.append(f"  {a:{width}s}  {score:5g} / {top:g}" + (f"  ({'; '.join(extra)})" if extra else ""))
     lines.append(f"  {'total':{width}s}  {result.score + result.hand_score:5g} / "
-                 f"{result.max_score + sum(t.max_score for t in result.manual_tests if t.hand_graded):<5g}")
+                 f"{result.max_score + sum(t.max_score for t in result.manual_tests if t.hand_graded):g}")
     return lines
