@@ -41,3 +41,24 @@ def make_submission(release_nb: Path, solution_nb: Path, out: Path, answers: dic
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(out))
     return out
+
+
+TOY = Path(__file__).parent / "fixtures" / "toycourse"
+
+
+def make_toy_course(root: Path, second_assignment: bool = False):
+    """A copy of the toy course (assignment 00_toy, notebook toy: 4 automatic points, 1 written) under ``root``,
+    released; with ``second_assignment``, also 01_other/other.ipynb, a copy of toy under another name (two
+    assignments, as a course that releases one notebook at a time has)."""
+    import shutil
+
+    from rnngrade.course import Course
+    from rnngrade.release import build_release
+
+    shutil.copytree(TOY / "solutions", root / "solutions")
+    if second_assignment:
+        (root / "solutions" / "01_other").mkdir()
+        shutil.copyfile(TOY / "solutions" / "00_toy" / "toy.ipynb", root / "solutions" / "01_other" / "other.ipynb")
+    course = Course(root)
+    build_release(course, course.release_dir)
+    return course

@@ -80,3 +80,39 @@ def test_notebook_runs_and_nbgrader_extension_works(lab, tmp_path):
             page.screenshot(path=str(tmp_path / "lab.png"))
         finally:
             browser.close()
+
+
+def test_feedback_and_review_pages_render_and_run_nothing(tmp_path):
+    """A toy batch whose student wrote a script and an onerror image into a written answer: in Chromium, the
+    feedback page and the review page show formatted text (no literal tags), the score table is a table, and
+    neither the script nor the handler ran (they would change the title and set a global)."""
+    from playwright.sync_api import sync_playwright
+
+    from rnngrade.batch import grade_batch
+    from rnngrade.handgrading import write_review
+    from submissions import make_submission, make_toy_course
+
+    course = make_toy_course(tmp_path / "toy")
+    rel, sol = course.release_dir / "00_toy" / "toy.ipynb", course.solutions / "00_toy" / "toy.ipynb"
+    attack = ('It **is**. <script>window.pwned = 1; document.title = "pwned"</script>'
+              '<img src="nothing.png" onerror="window.pwned = 2; document.title = \'pwned\'">')
+    make_submission(rel, sol, tmp_path / "subs" / "mal" / "toy.ipynb", answers={"q_commutative": attack})
+    grade_batch(course, tmp_path / "subs", tmp_path / "out", log=lambda *_: None)
+    pages, _ = write_review(course, tmp_path / "out")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page()
+            page.route("http*://**", lambda route: route.abort())      # offline: CDN scripts do not load
+            for path in [tmp_path / "out" / "mal" / "feedback" / "toy.html", pages[0]]:
+                page.goto(path.as_uri(), wait_until="load")
+                page.wait_for_timeout(500)
+                text = page.inner_text("body")
+                assert "<h1" not in text and "<p>" not in text and "<script" not in text, text[:500]
+                assert page.evaluate("window.pwned") is None and page.title() != "pwned"
+                assert page.locator("strong", has_text="is").count() >= 1      # the answer's markdown rendered
+            page.goto((tmp_path / "out" / "mal" / "feedback" / "toy.html").as_uri(), wait_until="load")
+            assert page.locator("table th", has_text="score").count() == 1
+            assert page.locator("table td", has_text="test_add_hidden").count() == 1
+        finally:
+            browser.close()

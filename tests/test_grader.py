@@ -129,8 +129,11 @@ def test_results_json_and_grades_csv(toy, tmp_path):
         assert set(t) == {"name", "score", "max_score", "output", "visibility"}
     assert "q_commutative" in on_disk["output"]
     rows = (tmp_path / "out" / "grades.csv").read_text().splitlines()
-    assert rows[0] == "student,score,max_score,toy: test_add,toy: test_add_hidden,toy: test_square"
-    assert rows[1] == "gina,3,4,1,2,0"
+    # then the written question (empty: not graded by hand yet), the hand-graded points, and the totals over all
+    # 5 points (4 automatic + 1 written)
+    assert rows[0] == ("student,score,max_score,toy: test_add,toy: test_add_hidden,toy: test_square,"
+                       "toy: q_commutative,written,total,max_total")
+    assert rows[1] == "gina,3,4,1,2,0,,0,3,5"
     assert (tmp_path / "out" / "feedback" / "toy.html").exists()
 
 

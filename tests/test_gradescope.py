@@ -70,3 +70,28 @@ def test_run_autograder_on_an_unusable_submission_still_writes_results(fake_auto
     (ag / "submission" / "toy.ipynb").write_text("{ broken")
     data = _run(ag)
     assert data["score"] == 0 and "could not be read" in data["output"]
+
+
+def test_bundle_for_notebook_01_alone_has_a_maximum_of_33(tmp_path):
+    """The real course: a Gradescope assignment for notebook 01 only. Its 33 points are the sum of the points of
+    notebook 01's graded cells in solutions/ (counted here from the notebook, not from the grader)."""
+    import nbformat
+
+    real = Course(Path(__file__).resolve().parents[1])
+    nb01 = real.solutions / "01_vanilla_rnn" / "vanilla_rnn.ipynb"
+    points = sum(c.metadata["nbgrader"].get("points", 0) for c in nbformat.read(str(nb01), as_version=4).cells
+                 if c.metadata.get("nbgrader", {}).get("grade"))
+    assert points == 33
+    bundle = build_bundle(real, tmp_path / "nb01.zip", ["01_vanilla_rnn"])
+    ag = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as zf:
+        zf.extractall(ag / "source")
+        assert not any(n.startswith("workbook/solutions/02_lstm") for n in zf.namelist())
+    # the student hands in the unsolved notebook 01 and (by mistake) notebook 02: only 01 is graded
+    (ag / "submission").mkdir()
+    shutil.copy(real.release_dir / "01_vanilla_rnn" / "vanilla_rnn.ipynb", ag / "submission")
+    shutil.copy(real.release_dir / "02_lstm" / "lstm.ipynb", ag / "submission")
+    data = _run(ag)
+    assert sum(t["max_score"] for t in data["tests"]) == points and data["score"] == 0
+    assert all(t["name"].startswith("vanilla_rnn: ") for t in data["tests"])
+    assert "lstm.ipynb" in data["output"]     # listed (the bundle carries notebook 01 only), not graded

@@ -9,7 +9,12 @@ Each student is graded in its own process with its own workspace and gradebook, 
 ``OUT/<student>/`` (results.json, grades.csv, feedback/). A ``OUT/<student>/.graded`` marker holding the
 submission's fingerprint makes a re-run skip students already graded from the same files, so a killed run
 resumes where it stopped. ``OUT/grades.csv`` merges every student, sorted by id: the same bytes whatever the
-number of workers.
+number of workers; the LMS gradebook imports (``rnngrade.lms``) are written beside it.
+
+Every student is graded on the same assignments: those given (``assignments``), else those any submission of the
+batch holds (by file name). The marker records them too, so grading other assignments regrades everyone. Hand
+grades of written answers (``OUT/hand_grades.json``, ``rnngrade.handgrading``) are applied to every student graded,
+so a resumed run or a regrade after a fix keeps them.
 
 Beyond one machine, ``scheduler="tcp://host:8786"`` sends each student's grading to the workers of a Dask
 distributed cluster instead of local processes. The workers need this package installed and must see the course,
@@ -71,9 +76,15 @@ def fingerprint(entry: Entry) -> str:
     return h.hexdigest()
 
 
-def _grade_one(root: str, entry: Entry, out_dir: str, feedback: bool) -> tuple[str, float | None, str]:
+def _marker(entry: Entry, assignments: list[str]) -> str:
+    return fingerprint(entry) + " " + ",".join(assignments)
+
+
+def _grade_one(root: str, entry: Entry, out_dir: str, feedback: bool,
+               assignments: list[str] | None = None) -> tuple[str, float | None, str]:
     """Worker: grade one student; returns (student, score or None, message)."""
     from .grading import grade_submission
+    from .handgrading import apply_saved_hand_grades
     from .report import write_results
 
     course = Course(Path(root))
@@ -90,14 +101,15 @@ def _grade_one(root: str, entry: Entry, out_dir: str, feedback: bool) -> tuple[s
                 shutil.copyfile(p, tmp / f"{nb}.ipynb")
             src = tmp
         try:
-            result = grade_submission(course, src, entry.student, feedback=feedback)
+            result = grade_submission(course, src, entry.student, feedback=feedback, assignments=assignments)
         finally:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
+        apply_saved_hand_grades(course, Path(out_dir), result, feedback=feedback)
         if dest.exists():
             shutil.rmtree(dest)
         write_results(result, dest)
-        (dest / MARKER).write_text(fingerprint(entry) + "\n")
+        (dest / MARKER).write_text(_marker(entry, result.assignments) + "\n")
         return entry.student, result.score, ""
     except Exception as exc:  # a broken submission never stops the batch
         dest.mkdir(parents=True, exist_ok=True)
@@ -106,37 +118,47 @@ def _grade_one(root: str, entry: Entry, out_dir: str, feedback: bool) -> tuple[s
 
 
 def grade_batch(course: Course, folder: Path, out_dir: Path, workers: int = 1, feedback: bool = True,
-                log=print, scheduler: str | None = None) -> list[tuple[str, float | None, str]]:
-    """Grade every student of ``folder`` into ``out_dir``; returns (student, score or None, message) per student."""
+                log=print, scheduler: str | None = None,
+                assignments: list[str] | None = None) -> list[tuple[str, float | None, str]]:
+    """Grade every student of ``folder`` into ``out_dir`` on ``assignments`` (default: those any submission holds);
+    returns (student, score or None, message) per student."""
+    from .assignments import contained, notebooks_named_in
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     entries = discover(folder, list(course.notebook_index()))
+    if not assignments:
+        named = notebooks_named_in([p for e in entries for p in e.paths], course.notebook_index())
+        assignments = contained(course, named) or course.assignments()
     todo, done = [], []
     for e in entries:
         marker = out_dir / e.student / MARKER
-        if marker.exists() and marker.read_text().strip() == fingerprint(e):
+        if marker.exists() and marker.read_text().strip() == _marker(e, assignments):
             done.append((e.student, _saved_score(out_dir / e.student), "already graded (skipped)"))
         else:
             todo.append(e)
     where = f"the Dask cluster at {scheduler}" if scheduler else f"{workers} worker(s)"
-    log(f"{len(entries)} submissions: {len(done)} already graded, {len(todo)} to grade with {where}")
+    log(f"{len(entries)} submissions: {len(done)} already graded, {len(todo)} to grade with {where} "
+        f"(assignments: {', '.join(assignments)})")
     results = list(done)
     if scheduler:
         from distributed import Client, as_completed as dask_completed
 
         with Client(scheduler, timeout="30s") as client:
-            futures = [client.submit(_grade_one, str(course.root), e, str(out_dir), feedback, pure=False,
+            futures = [client.submit(_grade_one, str(course.root), e, str(out_dir), feedback, assignments,
+                                     pure=False,
                                      key=f"rnngrade-{e.student}-{fingerprint(e)[:12]}") for e in todo]
             for f in dask_completed(futures):
                 results.append(f.result())
                 log(_line(results[-1]))
     elif workers <= 1:
         for e in todo:
-            results.append(_grade_one(str(course.root), e, str(out_dir), feedback))
+            results.append(_grade_one(str(course.root), e, str(out_dir), feedback, assignments))
             log(_line(results[-1]))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_grade_one, str(course.root), e, str(out_dir), feedback) for e in todo]
+            futures = [pool.submit(_grade_one, str(course.root), e, str(out_dir), feedback, assignments)
+                       for e in todo]
             for f in as_completed(futures):
                 results.append(f.result())
                 log(_line(results[-1]))
@@ -179,6 +201,9 @@ def merge_grades(out_dir: Path, students: list[str]) -> Path:
         w.writeheader()
         for s in sorted(rows):
             w.writerow(rows[s])
+    from .lms import write_exports
+
+    write_exports(out_dir, students=sorted(rows))
     return out
 
 

@@ -1,6 +1,9 @@
 """Feedback HTML for one graded notebook: the student's notebook as graded, with a score table on top.
 
-Hidden tests show their visible comment and the failure message, never their code or traceback.
+Hidden tests show their visible comment and the failure message, never their code or traceback. Written answers show
+the points and comment given by hand once merged (``rnngrade merge-review``). The page is rendered by
+``rnngrade.sanitize.SafeHTMLExporter``: markdown and maths render, and nothing the student wrote can run in the
+reader's browser.
 """
 from __future__ import annotations
 
@@ -42,20 +45,27 @@ def _summary_cell(notebook: str, tests) -> nbformat.NotebookNode:
         mark = "passed" if t.score >= t.max_score else "**failed**"
         lines.append(f"| `{t.grade_id}`{' (hidden)' if t.hidden else ''} | {t.score:g} / {t.max_score:g} | {mark} |")
     if manual:
-        lines += ["", "Graded by hand: " + ", ".join(f"`{t.grade_id}` ({t.max_score:g} pt)" for t in manual)]
+        lines += ["", "**Written answers** (graded by hand):", ""]
+        for t in manual:
+            if t.hand_graded:
+                comment = " ".join(t.comment.split())
+                lines.append(f"- `{t.grade_id}`: {t.score:g} / {t.max_score:g}" + (f" ({comment})" if comment else ""))
+            else:
+                lines.append(f"- `{t.grade_id}`: not graded yet ({t.max_score:g} pt)")
     lines += ["", "Each failed test shows its message below, where the test cell stands."]
     return nbformat.v4.new_markdown_cell("\n".join(lines))
 
 
-def feedback_html(course: Course, assignment: str, notebook: str, autograded: Path, result) -> str:
-    from nbconvert import HTMLExporter
-
+def feedback_html(course: Course, assignment: str, notebook: str, autograded: Path | nbformat.NotebookNode,
+                  result) -> str:
+    """The feedback page of one notebook; ``autograded`` is the autograded notebook (a path or the notebook)."""
     from .grading import source_grade_cells
+    from .sanitize import SafeHTMLExporter
 
     hidden = {c.grade_id for c in source_grade_cells(course, assignment, notebook) if c.hidden}
-    nb = sanitize_for_feedback(nbformat.read(str(autograded), as_version=4), hidden)
+    if not isinstance(autograded, nbformat.NotebookNode):
+        autograded = nbformat.read(str(autograded), as_version=4)
+    nb = sanitize_for_feedback(autograded, hidden)
     nb.cells.insert(0, _summary_cell(notebook, result.tests))
-    exporter = HTMLExporter(template_name="lab")
-    exporter.sanitize_html = True
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = SafeHTMLExporter().from_notebook_node(nb)
     return body

@@ -3,6 +3,9 @@
 Gradescope unzips the bundle into /autograder/source, runs setup.sh once when the image is built, then
 run_autograder for each submission (files in /autograder/submission); the score is read from
 /autograder/results/results.json. Our results.json is already in Gradescope's format.
+
+``build_bundle(..., assignments=["01_vanilla_rnn"])`` makes the autograder of one workbook assignment: it carries only
+that assignment's solutions, and run_autograder grades only it (maximum: that assignment's points).
 """
 from __future__ import annotations
 
@@ -45,19 +48,23 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PY="${RNNGRADE_PYTHON:-$ROOT/venv/bin/python}"
 export RNNGRADE_ROOT="$ROOT/source/workbook"
-exec "$PY" -m rnngrade gradescope-run "$ROOT"
+exec "$PY" -m rnngrade gradescope-run "$ROOT"{assignment_args}
 """
 
 
-def build_bundle(course: Course, out_zip: Path) -> Path:
+def build_bundle(course: Course, out_zip: Path, assignments: list[str] | None = None) -> Path:
+    """The autograder zip for ``assignments`` (default: the whole course)."""
     out_zip = Path(out_zip)
     out_zip.parent.mkdir(parents=True, exist_ok=True)
+    solutions = ["solutions/" + a for a in assignments] if assignments else ["solutions"]
+    run_script = RUN_AUTOGRADER.replace("{assignment_args}",
+                                        "".join(f" --assignment {a}" for a in assignments or []))
     with zipfile.ZipFile(out_zip, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, text in [("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)]:
+        for name, text in [("setup.sh", SETUP_SH), ("run_autograder", run_script)]:
             info = zipfile.ZipInfo(name)
             info.external_attr = (stat.S_IFREG | 0o755) << 16
             zf.writestr(info, text)
-        for base, item in [(CODE_ROOT, c) for c in CODE] + [(course.root, "solutions")]:
+        for base, item in [(CODE_ROOT, c) for c in CODE] + [(course.root, s) for s in solutions]:
             src = base / item
             if src.is_file():
                 zf.write(src, f"workbook/{item}")
@@ -69,7 +76,7 @@ def build_bundle(course: Course, out_zip: Path) -> Path:
     return out_zip
 
 
-def run(autograder_root: Path) -> int:
+def run(autograder_root: Path, assignments: list[str] | None = None) -> int:
     """Grade /autograder/submission into /autograder/results/results.json; never exits without a results.json."""
     from .grading import grade_submission
     from .report import write_results
@@ -84,7 +91,8 @@ def run(autograder_root: Path) -> int:
     except (OSError, ValueError, AttributeError):
         pass
     try:
-        result = grade_submission(Course.here(), root / "submission", f"gs-{student}"[:100], feedback=False)
+        result = grade_submission(Course.here(), root / "submission", f"gs-{student}"[:100], feedback=False,
+                                  assignments=assignments)
         data = write_results(result, results / "rnngrade")
     except Exception as exc:  # the submission (or the bundle) is unusable: say so, score 0
         data = {"score": 0, "tests": [], "output": f"Your submission could not be graded: {exc}"}

@@ -1,7 +1,9 @@
 """Grade one student's submission into per-test scores, with nbgrader doing the execution and bookkeeping.
 
 Every call grades in a fresh workspace with its own gradebook, so no score from an earlier run can leak in; a
-graded cell the student deleted is restored from the source (``add_missing_cells``) and scores 0.
+graded cell the student deleted is restored from the source (``add_missing_cells``) and scores 0. Only the selected
+assignments are graded (``rnngrade.assignments``); written answers are kept for grading by hand
+(``rnngrade.handgrading``).
 """
 from __future__ import annotations
 
@@ -30,6 +32,10 @@ class TestResult:
     output: str = ""
     hidden: bool = False   # the test's code is hidden from students
     manual: bool = False   # graded by hand (written answers); not part of the automatic score
+    missing: str = ""      # why the whole notebook scored 0 (not submitted, unreadable); empty when it was graded
+    answer: str = ""       # manual cells: the student's written answer (markdown)
+    hand_graded: bool = False   # manual cells: points given by hand (rnngrade merge-review)
+    comment: str = ""      # manual cells: the grader's comment
 
     @property
     def name(self) -> str:
@@ -42,10 +48,21 @@ class StudentResult:
     tests: list[TestResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     feedback: dict[str, str] = field(default_factory=dict)  # notebook -> HTML
+    assignments: list[str] = field(default_factory=list)    # the assignments graded, in course order
+    autograded: dict[str, str] = field(default_factory=dict)  # notebook -> the autograded notebook (JSON text)
 
     @property
     def auto_tests(self) -> list[TestResult]:
         return [t for t in self.tests if not t.manual]
+
+    @property
+    def manual_tests(self) -> list[TestResult]:
+        return [t for t in self.tests if t.manual]
+
+    @property
+    def hand_score(self) -> float:
+        """Points given by hand so far (written answers)."""
+        return sum(t.score for t in self.manual_tests if t.hand_graded)
 
     @property
     def score(self) -> float:
@@ -124,22 +141,31 @@ def _failure_hint(cell) -> str:
 
 
 def grade_submission(course: Course, submission_path: str | Path, student: str = "student",
-                     workspace: Workspace | None = None, feedback: bool = True) -> StudentResult:
-    """Grade every course notebook found in ``submission_path`` (a folder, a .zip or one .ipynb).
+                     workspace: Workspace | None = None, feedback: bool = True,
+                     assignments: list[str] | None = None) -> StudentResult:
+    """Grade the notebooks of ``assignments`` found in ``submission_path`` (a folder, a .zip or one .ipynb).
 
+    ``assignments``: names from ``course.assignments()``; None grades the assignments the submission contains
+    (the whole course when it contains none). Notebooks of other assignments are listed in the notes, not graded.
     Notebooks that are missing or unreadable score 0 on all their tests, with a note saying why.
     Raises SubmissionError only when the submission itself is unusable (not a folder/zip, corrupt zip).
     """
+    from .assignments import contained, not_selected_notes, resolve
     from .feedback import feedback_html
 
     check_student_id(student)
     result = StudentResult(student)
     index = course.notebook_index()
+    selected = resolve(course, assignments) if assignments else None
     own_ws = workspace is None
-    ws = workspace or Workspace(course)
+    ws = workspace
     try:
         with Submission(submission_path) as sub:
             located = sub.locate(index, course.cell_ids)
+            result.assignments = selected or contained(course, located.found) or course.assignments()
+            result.notes += not_selected_notes(course, located.found, result.assignments)
+            if ws is None:
+                ws = Workspace(course, result.assignments)
             if not located.found:
                 result.notes.append("No notebook of the course was found in the submission "
                                     f"(expected any of: {', '.join(n + '.ipynb' for n in index)}).")
@@ -152,7 +178,7 @@ def grade_submission(course: Course, submission_path: str | Path, student: str =
                 result.notes.append(f"Ignored {name}: another copy of the same notebook was graded.")
             ws.generate()
             graded: dict[str, Path] = {}
-            for a in course.assignments():
+            for a in result.assignments:
                 nbs = [nb for nb in course.notebooks(a) if nb in located.found]
                 readable = []
                 for nb in nbs:
@@ -185,12 +211,13 @@ def grade_submission(course: Course, submission_path: str | Path, student: str =
                     graded[nb] = ws.autograded_path(student, a, nb)
             attempted = set(located.found)
         _collect(course, ws, student, graded, attempted, result)
-        if feedback:
-            for nb, path in graded.items():
-                if path.exists():
+        for nb, path in graded.items():
+            if path.exists():
+                result.autograded[nb] = path.read_text(encoding="utf-8")
+                if feedback:
                     result.feedback[nb] = feedback_html(course, index[nb], nb, path, result)
     finally:
-        if own_ws:
+        if own_ws and ws is not None:
             ws.close()
     return result
 
@@ -200,6 +227,8 @@ def _collect(course: Course, ws: Workspace, student: str, graded: dict[str, Path
     index = course.notebook_index()
     with ws.gradebook() as gb:
         for nb, a in index.items():
+            if a not in result.assignments:
+                continue
             cells = source_grade_cells(course, a, nb)
             nbnode = nbformat.read(str(graded[nb]), as_version=4) if nb in graded and graded[nb].exists() else None
             by_id = {}
@@ -211,13 +240,16 @@ def _collect(course: Course, ws: Workspace, student: str, graded: dict[str, Path
             for gc in cells:
                 t = TestResult(nb, gc.grade_id, 0.0, gc.points, hidden=gc.hidden, manual=gc.manual)
                 if nbnode is None:
-                    t.output = ("Notebook not submitted." if nb not in attempted
-                                else "Notebook could not be graded (see the notes).")
+                    t.missing = ("Notebook not submitted." if nb not in attempted
+                                 else "Notebook could not be graded (see the notes).")
+                    t.output = t.missing
                 else:
                     grade = gb.find_grade(gc.grade_id, nb, a, student)
                     if gc.manual:
                         t.score = float(grade.manual_score or 0.0)
                         t.output = "Graded by hand by your instructor."
+                        cell = by_id.get(gc.grade_id)
+                        t.answer = cell.source if cell is not None else ""
                     else:
                         t.score = float(grade.score or 0.0)
                         cell = by_id.get(gc.grade_id)
