@@ -68,6 +68,9 @@ class Workspace:
                 env = sandbox.kernel_env(lvl, uid, self._scratch, sandbox.readonly_paths(self.course.root))
                 if lvl == "permissions":
                     self.opened = sandbox.open_interpreter()
+                    if self.opened:      # said in every student's notes (sandbox.describe)
+                        self.sandbox_level = (lvl, f"{self.sandbox_level[1]}; {', '.join(self.opened)} opened for "
+                                                   "others to pass through (o+x) so that they reach Python")
                     sandbox.protect(sandbox.protected_paths(self.course.root, self.root))
             paths = [install_kernelspec(self.root / "jupyter", env)] + [p for p in os.environ.get(
                 "JUPYTER_PATH", "").split(os.pathsep) if p]
