@@ -106,9 +106,14 @@ def cmd_grade(args) -> int:
     from .grading import grade_submission
     from .report import write_results
 
+    from .sandbox import hide_also, refuse_batch
+
     course = Course.here()
     assignments = _selected(course, args.assignment)
     _report_sandbox()
+    hide_also(Path(args.out))
+    if args.batch and refuse_batch(args.unsafe_no_sandbox):
+        return 2
     if args.batch:
         from .batch import grade_batch
 
@@ -147,11 +152,14 @@ def _report_sandbox() -> None:
     """Say so when student code will run without the sandbox (README, "Sandbox")."""
     from . import sandbox
 
-    ok, why = sandbox.available()
-    if not ok:
+    lvl, why = sandbox.level()
+    if lvl == "none":
         print(f"rnngrade: student code runs WITHOUT the sandbox here ({why}): it can read and write what this user "
               "can and open network connections. The memory cap and time limits still apply. Grade as root on Linux "
               "to sandbox it.", file=sys.stderr)
+    elif lvl == "permissions":
+        print(f"rnngrade: student code runs in the weaker permissions-only sandbox ({why}); see docs/SANDBOX.md.",
+              file=sys.stderr)
 
 
 def cmd_gradescope_bundle(args) -> int:
@@ -252,6 +260,8 @@ def main(argv=None) -> int:
     g.add_argument("--assignment", action="append",
                    help=ASSIGNMENT_HELP + " (default: the assignments the submission contains; with --batch, those "
                                           "any submission of the batch contains)")
+    g.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="with --batch: grade even where student code cannot be sandboxed (docs/SANDBOX.md)")
     g.set_defaults(func=cmd_grade)
 
     b = sub.add_parser("gradescope-bundle", help="build the Gradescope autograder zip (setup.sh, run_autograder)")

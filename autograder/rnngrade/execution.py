@@ -35,9 +35,14 @@ class SafeExecute(Execute):
     """nbgrader's Execute, but a dead kernel costs only the cells from the one that killed it onwards."""
 
     def preprocess(self, nb, resources=None, km=None):
+        from .sandbox import clean_up, spec_env
+
         self._dead_at = None
         self._unresponsive = 0
-        return super().preprocess(nb, resources, km)
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            clean_up(spec_env(self.kernel_name))    # nothing of the student's kernel outlives its notebook
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
@@ -69,22 +74,22 @@ def memory_limit_mb() -> int:
     return int(os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_MB))
 
 
-def install_kernelspec(folder: Path, hide: list[str] = (), scratch: str | None = None,
-                       uid: int | None = None) -> str:
-    """Write the kernelspecs of the student kernel (memory-capped; sandboxed when ``scratch`` is given, hiding
-    the folders ``hide``) and of the judge kernel (memory-capped) under ``folder/kernels``; return the folder to
-    put on JUPYTER_PATH."""
+def install_kernelspec(folder: Path, sandbox_env: dict | None = None) -> str:
+    """Write the kernelspecs of the student kernel (memory-capped; sandboxed as ``sandbox_env`` says, from
+    ``rnngrade.sandbox.kernel_env``) and of the judge kernel (memory-capped) under ``folder/kernels``; return the
+    folder to put on JUPYTER_PATH."""
     for name, role in ((KERNEL_NAME, "student"), (JUDGE_KERNEL_NAME, "judge")):
         spec = Path(folder) / "kernels" / name
         spec.mkdir(parents=True, exist_ok=True)
         env = {MEMORY_ENV: str(memory_limit_mb()), "RNNGRADE_KERNEL_ROLE": role}
-        if role == "student" and scratch:
-            env.update(RNNGRADE_SCRATCH=scratch, RNNGRADE_HIDE_PATHS=os.pathsep.join(hide),
-                       RNNGRADE_SANDBOX_UID=str(uid))
+        if role == "student" and sandbox_env:
+            env.update(sandbox_env)
         (spec / "kernel.json").write_text(json.dumps({
             "argv": [sys.executable, "-m", "rnngrade.limited_kernel", "-f", "{connection_file}"],
             "display_name": f"Python 3 (graded, {role})",
             "language": "python",
+            # bwrap does not pass signals on: interrupts travel as messages (ipykernel signals itself)
+            "interrupt_mode": "message" if role == "student" and sandbox_env else "signal",
             "env": env,
         }))
     return str(folder)
@@ -139,7 +144,10 @@ class JudgedExecute(SafeExecute):
             return super().preprocess(nb, resources, km)
         import tempfile
 
-        self._sockdir = tempfile.mkdtemp(prefix="rnnjudge-")
+        from .sandbox import SCRATCH_ENV, spec_env
+
+        scratch = spec_env(self.kernel_name).get(SCRATCH_ENV)   # sandboxed: the folder bound into the sandbox
+        self._sockdir = tempfile.mkdtemp(prefix="rnnjudge-", dir=os.path.join(scratch, "sockets") if scratch else None)
         self._sock = os.path.join(self._sockdir, "s")
         self._bootstrapped = False
         self._tests, self._setup = {}, []      # grade_id -> (position, cell); [(position, cell)] still to run

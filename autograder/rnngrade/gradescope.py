@@ -84,6 +84,9 @@ def run(autograder_root: Path, assignments: list[str] | None = None) -> int:
     root = Path(autograder_root)
     results = root / "results"
     results.mkdir(parents=True, exist_ok=True)
+    from .sandbox import hide_also
+
+    hide_also(results)          # unreadable to student code at the permissions level (Docker)
     student = "gradescope"
     try:
         meta = json.loads((root / "submission_metadata.json").read_text())

@@ -15,6 +15,7 @@ import nbformat
 
 from .course import HIDDEN_BEGIN, Course
 from .normalize import normalize
+from .sandbox import describe
 from .submission import Submission
 from .workspace import Workspace
 
@@ -177,6 +178,7 @@ def grade_submission(course: Course, submission_path: str | Path, student: str =
             for name in located.duplicates:
                 result.notes.append(f"Ignored {name}: another copy of the same notebook was graded.")
             ws.generate()
+            result.notes.append(describe(*ws.sandbox_level))
             graded: dict[str, Path] = {}
             for a in result.assignments:
                 nbs = [nb for nb in course.notebooks(a) if nb in located.found]

@@ -1,51 +1,97 @@
-"""The student kernel's sandbox: an unprivileged user, no network, the answers out of sight, a process cap.
+"""The student kernel's sandbox, seen from the grader: which isolation level this machine allows, the user id and
+folders of one grading workspace, and the clean-up after each notebook. The threat model is in docs/SANDBOX.md.
 
-When the grader runs as root on Linux (a grading server, a container, CI) and ``RNNGRADE_SANDBOX`` is not ``0``,
-the student's kernel (``rnngrade.limited_kernel --role student``), before it runs any student code:
+Three levels, the strongest this machine allows (``level()``):
 
-1. enters a new **mount namespace** and mounts an empty read-only tmpfs over every folder the student must not
-   read: the course's ``solutions/`` and ``.git`` (the answers and their history), the grading workspace (the
-   gradebook, the source notebooks, other notebooks' results) and any folder in ``RNNGRADE_HIDE``;
-2. starts its Jupyter sockets, then enters a new **network namespace** with no interfaces: every connection the
-   student's code opens fails (the kernel's own sockets, opened before, keep working);
-3. drops to an unprivileged user id of its own, picked at random for each grading workspace (no capabilities: it
-   cannot undo 1 or 2, read root's files, read the judge kernel's memory or connection file, or signal another
-   student's kernel), with ``RLIMIT_NPROC`` capping the processes it may start (a fork bomb ends in
-   ``BlockingIOError``; the cap counts per user id, so one student's fork bomb never starves another's kernel),
-   and works in a scratch folder of its own.
+``namespaces``
+    root on Linux with bubblewrap (``bwrap``) installed and namespaces allowed. The kernel starts inside ``bwrap``
+    (``rnngrade.sandbox_root`` builds the command): a new root that holds only what the kernel needs, read-only
+    (the Python installation, the venv, the course's ``helpers/`` and data cache), size-capped private tmpfs
+    mounts for ``/tmp``, ``/var/tmp`` and ``/dev/shm``, a PID namespace (every process dies with the kernel), no
+    network, and an unprivileged user id.
+``permissions``
+    root, but namespaces refused (Docker's default seccomp profile, as on Gradescope) or ``bwrap`` missing. The
+    kernel still drops to an unprivileged user id with a process cap; what it must not read (the course's
+    ``solutions/`` and ``.git``, the grader's source, the grading workspace, the results folder, ``RNNGRADE_HIDE``)
+    loses every permission for others (``chmod o-rwx``) before student code runs; the network is cut when the
+    kernel may still create a network namespace. Anything else world-readable on the machine stays readable.
+``none``
+    not root, not Linux, or ``RNNGRADE_SANDBOX=0``: a student checking their own work. ``rnngrade grade --batch``
+    refuses to run at this level unless given ``--unsafe-no-sandbox``.
 
-Elsewhere (not root, not Linux, ``RNNGRADE_SANDBOX=0``) the kernel runs unsandboxed and the grader says so once.
+``RNNGRADE_SANDBOX_LEVEL=permissions`` (or ``none``) forces a weaker level, to test the fallbacks on a machine
+that allows more. After each notebook (``clean_up``) every process of the sandbox's user id is killed and, at the
+permissions level, the files it left in its scratch folder, ``/tmp``, ``/var/tmp`` and ``/dev/shm`` are deleted.
 """
 from __future__ import annotations
 
-import ctypes
+import errno
 import os
 import shutil
+import signal
+import stat
 import sys
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
-SANDBOX_ENV = "RNNGRADE_SANDBOX"
-HIDE_ENV = "RNNGRADE_HIDE"          # os.pathsep-separated folders to hide from student code
-SCRATCH_ENV = "RNNGRADE_SCRATCH"
+SANDBOX_ENV = "RNNGRADE_SANDBOX"          # 0: no sandbox
+LEVEL_ENV = "RNNGRADE_SANDBOX_LEVEL"      # force a level (namespaces, permissions, none); set in the kernelspec too
+HIDE_ENV = "RNNGRADE_HIDE"                # os.pathsep-separated folders the student must not read
 UID_ENV = "RNNGRADE_SANDBOX_UID"
-UID_RANGE = (200_000, 1_000_000)    # ids no account on a normal system uses
+SCRATCH_ENV = "RNNGRADE_SCRATCH"          # the workspace's host folder for the sandbox (judge sockets, permissions home)
+READONLY_ENV = "RNNGRADE_READONLY"        # os.pathsep-separated host folders the kernel sees read-only
+SCRATCH_MB_ENV = "RNNGRADE_SCRATCH_MB"
+DEFAULT_SCRATCH_MB = 512                  # per tmpfs; the notebooks write a few MB (checkpoints, figures)
 MAX_PROCESSES_ENV = "RNNGRADE_MAX_PROCESSES"
-MAX_PROCESSES = 512                  # RLIMIT_NPROC counts every process (and thread) of the user on the machine
+MAX_PROCESSES = 512                       # RLIMIT_NPROC counts every process (and thread) of the user id
+UID_RANGE = (200_000, 1_000_000)          # ids no account on a normal system uses
+LEVELS = ("namespaces", "permissions", "none")
+TEMP_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")
 
-CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 0x1000, 0x4000, 0x40000
+
+def level() -> tuple[str, str]:
+    """The isolation level student kernels get here, and why it is not a stronger one ("" at ``namespaces``)."""
+    return _level(os.environ.get(SANDBOX_ENV, "1"), os.environ.get(LEVEL_ENV, ""))
+
+
+@lru_cache(maxsize=None)
+def _level(enabled: str, forced: str) -> tuple[str, str]:
+    if forced and forced not in LEVELS:
+        raise ValueError(f"{LEVEL_ENV}={forced!r}: use one of {', '.join(LEVELS)}")
+    if enabled == "0":
+        return "none", f"{SANDBOX_ENV}=0"
+    if not sys.platform.startswith("linux"):
+        return "none", "not Linux"
+    if os.geteuid() != 0:
+        return "none", "the grader does not run as root"
+    if forced == "none":
+        return "none", f"{LEVEL_ENV}=none"
+    if forced == "permissions":
+        return "permissions", f"{LEVEL_ENV}=permissions"
+    from .sandbox_root import probe
+
+    why = probe()
+    return ("permissions", why) if why else ("namespaces", "")
 
 
 def available() -> tuple[bool, str]:
-    """Whether the sandbox can be used here, and why not."""
-    if os.environ.get(SANDBOX_ENV, "1") == "0":
-        return False, f"{SANDBOX_ENV}=0"
-    if not sys.platform.startswith("linux"):
-        return False, "not Linux"
-    if os.geteuid() != 0:
-        return False, "the grader does not run as root"
-    return True, ""
+    """Whether student kernels are sandboxed at all here, and why not."""
+    lvl, why = level()
+    return lvl != "none", why
+
+
+def describe(lvl: str | None = None, why: str | None = None) -> str:
+    """One line for the grading notes: which isolation student code had."""
+    if lvl is None:
+        lvl, why = level()
+    if lvl == "namespaces":
+        return ("Sandbox: namespaces (bubblewrap): your code saw only Python, the course's helpers and data, and "
+                "private temporary folders; no network; its processes ended with each notebook.")
+    if lvl == "permissions":
+        return (f"Sandbox: permissions only ({why}): your code ran as an unprivileged user that cannot read the "
+                "answers or the results; its processes and temporary files were removed after each notebook.")
+    return f"Sandbox: none ({why}): your code ran with the grader's own rights."
 
 
 def pick_uid() -> int:
@@ -62,146 +108,169 @@ def pick_uid() -> int:
 
 
 def make_scratch(uid: int) -> str:
-    """A private working folder for the student kernels of one workspace, owned by their user id."""
+    """The workspace's host folder for the sandbox: root's, enterable but not listable by the sandbox user.
+    ``sockets/`` (the judge's socket folders, owned by the sandbox user) is bound into the namespace sandbox;
+    ``home/`` is the kernel's home at the permissions level."""
     folder = tempfile.mkdtemp(prefix="rnngrade-kernel-")
-    os.chown(folder, uid, uid)
+    os.chmod(folder, 0o711)
+    os.mkdir(os.path.join(folder, "sockets"), 0o700)
+    os.chown(os.path.join(folder, "sockets"), uid, uid)
     return folder
 
 
-def give_to_sandbox(folder: str, uid: int) -> None:
-    """Let the sandboxed kernel create files (the judge's socket) in ``folder``."""
-    os.chown(folder, uid, uid)
+def kernel_env(lvl: str, uid: int, scratch: str, readonly: list[str]) -> dict[str, str]:
+    """What the student kernelspec passes to ``rnngrade.limited_kernel``."""
+    return {LEVEL_ENV: lvl, UID_ENV: str(uid), SCRATCH_ENV: scratch,
+            READONLY_ENV: os.pathsep.join(dict.fromkeys(str(p) for p in readonly)),
+            SCRATCH_MB_ENV: str(scratch_mb()), MAX_PROCESSES_ENV: os.environ.get(MAX_PROCESSES_ENV, str(MAX_PROCESSES))}
 
 
-def hidden_paths(course_root: Path, workspace: Path) -> list[str]:
-    extra = [p for p in os.environ.get(HIDE_ENV, "").split(os.pathsep) if p]
-    paths = [course_root / "solutions", course_root / ".git", workspace, *map(Path, extra)]
-    return [str(p.resolve()) for p in paths if p.exists()]
+def scratch_mb() -> int:
+    return int(os.environ.get(SCRATCH_MB_ENV, DEFAULT_SCRATCH_MB))
 
 
-# -- inside the kernel process (root, before any student code) ---------------------------------------------
-def _libc():
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-    return libc
+def readonly_paths(course_root: Path) -> list[str]:
+    """Host folders the namespace sandbox shows read-only besides Python: the course's helpers and data cache,
+    the packages the kernel imports (rnnlab, rnngrade's kernel and judge code) and the data mirror."""
+    import importlib.util
 
-
-def _check(rc: int, what: str) -> None:
-    if rc != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-def hide(paths: list[str]) -> None:
-    """New mount namespace; an empty read-only tmpfs over each folder (a file is covered by /dev/null).
-
-    If the Python installation lies under a folder the sandbox user cannot enter (pyenv's ``/root/.pyenv``, say),
-    that folder is replaced by an empty one in which only the installation is mounted again: the interpreter keeps
-    working and the rest of the folder (root's home: keys, Jupyter connection files) is out of sight."""
-    libc = _libc()
-    _check(libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
-    _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
-    prefix = os.path.realpath(sys.base_prefix)
-    closed = _closed_ancestor(prefix)
-    if closed:
-        staging = tempfile.mkdtemp(prefix="rnngrade-prefix-")
-        _check(libc.mount(prefix.encode(), staging.encode(), None, MS_BIND | MS_REC, None), f"bind {prefix}")
-        _check(libc.mount(b"tmpfs", closed.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=755"),
-               f"mount tmpfs on {closed}")
-        os.makedirs(prefix, exist_ok=True)
-        _check(libc.mount(staging.encode(), prefix.encode(), None, MS_BIND | MS_REC, None), f"bind on {prefix}")
-    for p in paths:
-        if os.path.isdir(p):
-            _check(libc.mount(b"tmpfs", p.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, b"size=4k,mode=555"),
-                   f"mount tmpfs on {p}")
-        elif os.path.exists(p):
-            _check(libc.mount(b"/dev/null", p.encode(), None, MS_BIND, None), f"bind /dev/null on {p}")
-
-
-def _closed_ancestor(path: str) -> str | None:
-    """The first folder on the way to ``path`` that others may not enter (no o+x), if any."""
-    import stat
-
-    parts = path.strip("/").split("/")
-    for i in range(1, len(parts) + 1):
-        folder = "/" + "/".join(parts[:i])
-        if not os.stat(folder).st_mode & stat.S_IXOTH:
-            return folder
-    return None
-
-
-def move_connection_file(argv: list[str], scratch: str) -> list[str]:
-    """Copy the kernel's connection file (``-f PATH``) into ``scratch`` (root-only) before its folder may be
-    hidden, and return argv pointing at the copy."""
-    argv = list(argv)
-    for i, arg in enumerate(argv):
-        if arg == "-f" and i + 1 < len(argv):
-            src, j = argv[i + 1], i + 1
-        elif arg.startswith("-f=") or arg.startswith("--f="):
-            src, j = arg.split("=", 1)[1], None
-        else:
-            continue
-        dest = os.path.join(scratch, "connection.json")
-        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f, open(src, "rb") as g:
-            f.write(g.read())
-        if j is None:
-            argv[i] = "-f=" + dest
-        else:
-            argv[j] = dest
-        break
-    return argv
-
-
-def cut_network() -> None:
-    _check(_libc().unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
-
-
-def private_environment(scratch: str) -> None:
-    """Home, IPython and Matplotlib folders inside the scratch folder (set before the kernel starts)."""
-    for sub in ("ipython", "mpl"):
-        os.makedirs(os.path.join(scratch, sub), exist_ok=True)
-    os.environ.update(HOME=scratch, IPYTHONDIR=os.path.join(scratch, "ipython"),
-                      MPLCONFIGDIR=os.path.join(scratch, "mpl"))
-
-
-def drop_privileges(scratch: str) -> None:
-    """Become the sandbox user (every thread: glibc applies set*id process-wide), in ``scratch``."""
-    import resource
-
-    uid = gid = int(os.environ[UID_ENV])
-    cap = int(os.environ.get(MAX_PROCESSES_ENV, MAX_PROCESSES))
-    resource.setrlimit(resource.RLIMIT_NPROC, (cap, cap))
-    data = os.path.join(scratch, "data")
-    os.makedirs(data, exist_ok=True)
-    _seed_data_cache(data)
-    for dirpath, dirnames, filenames in os.walk(scratch):
-        for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
-            os.lchown(name, uid, gid)
-    os.environ.update(RNNLAB_DATA_DIR=data, TMPDIR=scratch, USER="student", LOGNAME="student")
-    os.setgroups([])
-    os.setgid(gid)
-    os.setuid(uid)
-    os.chdir(scratch)
-
-
-def _seed_data_cache(dest: str) -> None:
-    """Links to the files of the course's data cache (read-only for the student), so nothing is fetched again;
-    what the student's code adds lands in its scratch folder."""
+    paths = [course_root / "helpers"]
+    for pkg in ("rnnlab", "rnngrade"):
+        spec = importlib.util.find_spec(pkg)
+        if spec and spec.submodule_search_locations:
+            paths += [Path(p) for p in spec.submodule_search_locations]
     try:
         from rnnlab.corpora import data_dir
 
-        src = data_dir()
-    except Exception:  # noqa: BLE001 -- no cache: the notebook fetches or generates what it needs
+        paths.append(data_dir())
+    except Exception:  # noqa: BLE001 -- no data cache: the notebooks generate what they need
+        pass
+    if os.environ.get("RNNLAB_DATA_MIRROR"):
+        paths.append(Path(os.environ["RNNLAB_DATA_MIRROR"]))
+    return [str(p.resolve()) for p in paths if p.exists()]
+
+
+def protected_paths(course_root: Path, workspace: Path) -> list[Path]:
+    """What the permissions level makes unreadable to the sandbox user."""
+    extra = [Path(p) for p in os.environ.get(HIDE_ENV, "").split(os.pathsep) if p]
+    grader = Path(__file__).resolve().parent
+    paths = [course_root / "solutions", course_root / ".git", course_root / "autograder", grader, workspace, *extra]
+    return [p for p in paths if p.exists()]
+
+
+def protect(paths: list[Path]) -> None:
+    """Take every permission of others (the sandbox user is "others") from each folder or file."""
+    for p in paths:
+        mode = os.stat(p).st_mode
+        os.chmod(p, stat.S_IMODE(mode) & ~0o007)
+
+
+def open_interpreter() -> list[str]:
+    """Folders on the way to the Python installation that others may not enter (pyenv under /root): the
+    permissions level gives others the right to pass through them (o+x, not to list them), or the unprivileged
+    kernel could not import anything. Returns the folders it changed."""
+    changed = []
+    for top in dict.fromkeys((os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix))):
+        parts = top.strip("/").split("/")
+        for i in range(1, len(parts) + 1):
+            folder = "/" + "/".join(parts[:i])
+            mode = os.stat(folder).st_mode
+            if not mode & stat.S_IXOTH:
+                os.chmod(folder, stat.S_IMODE(mode) | stat.S_IXOTH)
+                changed.append(folder)
+    return changed
+
+
+# -- after each notebook (the grader, root) ------------------------------------------------------------------
+def kill_all(uid: int) -> None:
+    """Kill every process of ``uid`` on the machine: a child becomes that user and calls ``kill(-1, SIGKILL)``,
+    which the kernel delivers to all of the user's processes at once (a process forking meanwhile cannot escape:
+    the signal reaches every task in one pass over the task list). Repeated until none is left."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            for _ in range(100):
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except OSError as exc:
+                    if exc.errno == errno.ESRCH:
+                        os._exit(0)
+                    raise
+            os._exit(0)
+        except BaseException:  # noqa: BLE001
+            os._exit(1)
+    os.waitpid(pid, 0)
+
+
+def remove_owned(uid: int, top: str) -> None:
+    """Delete what ``uid`` created under ``top``: its own files and folders, and inside the folders it could write
+    to (world-writable ones such as /tmp), recursively; nothing else is looked at."""
+    try:
+        entries = list(os.scandir(top))
+    except OSError:
         return
-    for f in src.iterdir():
-        if f.is_file() and not f.name.startswith("."):
-            try:
-                os.symlink(f, os.path.join(dest, f.name))
-            except OSError:
-                pass
+    for e in entries:
+        try:
+            st = e.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if st.st_uid == uid:
+            if stat.S_ISDIR(st.st_mode):
+                shutil.rmtree(e.path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(e.path)
+                except OSError:
+                    pass
+        elif stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_IWOTH:
+            remove_owned(uid, e.path)
+
+
+def clean_up(env: dict) -> None:
+    """After a student kernel has stopped: kill what is left of its user id and, at the permissions level, delete
+    its files (at the namespaces level its tmpfs mounts died with its namespaces)."""
+    lvl, uid = env.get(LEVEL_ENV), env.get(UID_ENV)
+    if lvl not in ("namespaces", "permissions") or not uid:
+        return
+    kill_all(int(uid))
+    if lvl == "permissions":
+        shutil.rmtree(os.path.join(env[SCRATCH_ENV], "home"), ignore_errors=True)
+        for top in TEMP_FOLDERS:
+            remove_owned(int(uid), top)
+
+
+def spec_env(kernel_name: str) -> dict:
+    """The environment of an installed kernelspec ({} if there is none)."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        return dict(KernelSpecManager().get_kernel_spec(kernel_name).env or {})
+    except NoSuchKernel:
+        return {}
 
 
 def remove_scratch(folder: str | None) -> None:
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# -- the command line --------------------------------------------------------------------------------------
+def hide_also(folder: Path) -> None:
+    """Add a results folder to what the permissions level makes unreadable (it is created now so that it can be)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [p for p in os.environ.get(HIDE_ENV, "").split(os.pathsep) if p] + [str(folder.resolve())]
+    os.environ[HIDE_ENV] = os.pathsep.join(dict.fromkeys(paths))
+
+
+def refuse_batch(unsafe: bool) -> bool:
+    """True (after saying why) when a batch must not start: no sandbox here and no ``--unsafe-no-sandbox``."""
+    lvl, why = level()
+    if lvl != "none" or unsafe:
+        return False
+    print(f"rnngrade: refusing to grade a batch without a sandbox ({why}): every student's code could read the "
+          "others' submissions and results. Grade as root on Linux, or pass --unsafe-no-sandbox if you trust "
+          "every submission.", file=sys.stderr)
+    return True

@@ -36,6 +36,8 @@ class Workspace:
         self._api = None
         self._scratch = None
         self._generated = False
+        self.sandbox_level = ("none", "not started yet")
+        self.opened: list[str] = []       # folders opened for traversal so the sandbox user reaches Python
 
     # -- nbgrader ---------------------------------------------------------------------------------
     @property
@@ -57,12 +59,20 @@ class Workspace:
 
             from . import sandbox
 
-            hide, self._scratch, uid = [], None, None
-            if sandbox.available()[0]:
+            self._scratch, env = None, None
+            self.sandbox_level = sandbox.level()
+            lvl = self.sandbox_level[0]
+            if lvl != "none":
                 uid = sandbox.pick_uid()
                 self._scratch = sandbox.make_scratch(uid)
-                hide = sandbox.hidden_paths(self.course.root, self.root)
-            paths = [install_kernelspec(self.root / "jupyter", hide, self._scratch, uid)] + [p for p in os.environ.get(
+                env = sandbox.kernel_env(lvl, uid, self._scratch, sandbox.readonly_paths(self.course.root))
+                if lvl == "permissions":
+                    self.opened = sandbox.open_interpreter()
+                    if self.opened:      # said in every student's notes (sandbox.describe)
+                        self.sandbox_level = (lvl, f"{self.sandbox_level[1]}; {', '.join(self.opened)} opened for "
+                                                   "others to pass through (o+x) so that they reach Python")
+                    sandbox.protect(sandbox.protected_paths(self.course.root, self.root))
+            paths = [install_kernelspec(self.root / "jupyter", env)] + [p for p in os.environ.get(
                 "JUPYTER_PATH", "").split(os.pathsep) if p]
             os.environ["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(paths))
             config.Execute.kernel_name = KERNEL_NAME
