@@ -1,5 +1,6 @@
 """nbgrader's own course workflow on autograder/nbgrader_config.py: generate_assignment writes the same release
 as rnngrade, and autograde grades a submission placed where nbgrader expects it."""
+import json
 import os
 import shutil
 import subprocess
@@ -7,6 +8,8 @@ import sys
 from pathlib import Path
 
 from nbgrader.api import Gradebook
+
+from rnngrade.setup_cell import CELL_ID as SETUP_CELL_ID
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,9 +27,13 @@ def test_generate_assignment_and_autograde(tmp_path):
     copy = tmp_path / "workbook"
     for item in ["autograder", "solutions", "notebooks"]:
         shutil.copytree(ROOT / item, copy / item, ignore=shutil.ignore_patterns("__pycache__", "grading"))
-    committed = (copy / "notebooks" / "01_vanilla_rnn" / "vanilla_rnn.ipynb").read_bytes()
+    released = copy / "notebooks" / "01_vanilla_rnn" / "vanilla_rnn.ipynb"
+    committed = json.loads(released.read_text(encoding="utf-8"))
     _nbgrader(copy / "autograder", "generate_assignment", "01_vanilla_rnn", "--force")
-    assert (copy / "notebooks" / "01_vanilla_rnn" / "vanilla_rnn.ipynb").read_bytes() == committed
+    generated = json.loads(released.read_text(encoding="utf-8"))
+    # rnngrade release adds one thing nbgrader does not: the Colab set-up cell at the top (rnngrade.setup_cell)
+    assert committed["cells"][0]["id"] == SETUP_CELL_ID
+    assert committed["cells"][1:] == generated["cells"]
 
     # a student hands in the solutions: nbgrader autograde gives full marks, recorded in grading/gradebook.db
     sub = copy / "grading" / "submitted" / "alice" / "01_vanilla_rnn"
