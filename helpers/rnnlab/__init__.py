@@ -22,6 +22,10 @@ Modules, one concern each:
 - ``rnnlab.expected``  -- stored expected values (fixed inputs and outputs) for visible tests
 - ``rnnlab.gates``     -- LSTM gate layouts: the workbook's (i, f, o, g) and PyTorch's (i, f, g, o)
 - ``rnnlab.schedules`` -- learning-rate schedules (warm-up then cosine decay)
+- notebook infrastructure (recipes, experiments, plots and test-cell helpers that call your code, never answer
+  for it): ``rnn_recipes``, ``rnn_experiments``, ``rnn_checks``, ``memory_task`` (01-02); ``charlm``,
+  ``charlm_recipe``, ``charlm_threads``, ``charlm_units``, ``charlm_testing`` (03); ``captioning``,
+  ``captioning_plots``, ``captioning_checks`` (04); ``seq2seq_train``, ``seq2seq_checks`` (05)
 
 It never contains the answer to a graded exercise.
 """

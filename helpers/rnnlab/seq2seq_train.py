@@ -21,12 +21,12 @@ a given number of PyTorch CPU threads).
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from typing import Callable
 
 import numpy as np
 import torch
 
+from .charlm_threads import cpu_threads  # noqa: F401 - re-exported: the one thread-count helper
 from .runtime import progress
 from .schedules import warmup_cosine
 from .seq2seq_data import PairSet, encode_pairs, iterate_batches
@@ -37,17 +37,6 @@ __all__ = ["source_mask", "cpu_threads", "Seq2SeqTrainer"]
 def source_mask(src_len, S: int, device=None) -> torch.Tensor:
     """bool (N, S): True at the real tokens of each source (position < src_len[n]), False at the padding."""
     return torch.arange(S, device=device)[None, :] < torch.as_tensor(src_len, device=device)[:, None]
-
-
-@contextmanager
-def cpu_threads(n: int):
-    """Run a block with ``n`` PyTorch CPU threads (small recurrent models are fastest with one)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 class Seq2SeqTrainer:
