@@ -20,6 +20,7 @@ Modules, one concern each:
 - ``rnnlab.testing``   -- for test cells: stand-in modules and optimizers placed where the grader runs your code
 - ``rnnlab.strict``    -- the warnings rule of test cells (``strict_numerics``): numerical warnings fail, others are notes
 - ``rnnlab.expected``  -- stored expected values (fixed inputs and outputs) for visible tests
+- ``rnnlab.states``    -- recurrent states in test cells: ``check_state`` (the one implementation)
 - ``rnnlab.gates``     -- LSTM gate layouts: the workbook's (i, f, o, g) and PyTorch's (i, f, g, o)
 - ``rnnlab.schedules`` -- learning-rate schedules (warm-up then cosine decay)
 - notebook infrastructure (recipes, experiments, plots and test-cell helpers that call your code, never answer

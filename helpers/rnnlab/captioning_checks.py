@@ -17,6 +17,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .compare import check_close, check_shape
+from .states import check_state  # noqa: F401 - re-exported: the one implementation (rnnlab.states)
 from .vocab import Vocabulary
 
 __all__ = ["random_images", "check_all_parameters_get_gradients", "encoder_features", "check_model_parts",
@@ -91,31 +92,6 @@ def load_weights(model, weights: dict, what: str) -> None:
             raise AssertionError(f"{what}'s parameter `{name}` has shape {own[name]}, expected "
                                  f"{tuple(value.shape)}: check the sizes in the docstring.")
     model.load_state_dict({name: torch.as_tensor(value) for name, value in weights.items()}, strict=False)
-
-
-def _state_list(state, what):
-    tensors = list(state) if isinstance(state, (tuple, list)) else [state]
-    for t in tensors:
-        if not isinstance(t, torch.Tensor):
-            raise AssertionError(f"{what} must be a tensor (RNN) or a tuple (h, c) of tensors (LSTM), "
-                                 f"got {t.__class__.__name__}.")
-    return tensors
-
-
-def check_state(name: str, actual, expected, tol: float, hint: str) -> float:
-    """Compare a recurrent state (a tensor, or a tuple of tensors such as (h, c)) with the expected one (tensors
-    or arrays of the same structure), part by part: shapes, then values. Returns the largest relative error."""
-    actual = _state_list(actual, name)
-    expected = [np.asarray(e) for e in (list(expected) if isinstance(expected, (tuple, list)) else [expected])]
-    if len(actual) != len(expected):
-        raise AssertionError(f"{name} holds {len(actual)} tensor(s), expected {len(expected)}: return the state as "
-                             "the recurrent layer returns it (the pair (h, c) for an LSTM, h for a vanilla RNN).")
-    worst = 0.0
-    for k, (a, e) in enumerate(zip(actual, expected)):
-        label = f"{name}[{k}]" if len(expected) > 1 else name
-        check_shape(label, a.detach(), tuple(e.shape))
-        worst = max(worst, check_close(label, a.detach().double().numpy(), e, tol, hint=hint))
-    return worst
 
 
 # What a wrong caption_loss usually did, keyed as the stored values of those mistakes ("mistake.<key>").

@@ -6,8 +6,9 @@ side. What is here:
 
 - :func:`call_lstm_step` runs the student's ``lstm_step`` on NumPy inputs and backpropagates a given linear
   function of its outputs; :func:`load_weights` loads stored weights into a student's model;
-- :func:`state_tensors`, :func:`check_state`, :func:`check_detached`, :func:`check_step_params`: checks of a
-  recurrent state and of parameters after a training step, with messages that name the likely cause;
+- :func:`check_detached`, :func:`check_step_params`: checks of a recurrent state and of parameters after a training
+  step, with messages that name the likely cause (:func:`state_tensors` and :func:`check_state` are
+  ``rnnlab.states``', re-exported here);
 - stand-in models whose predictions are simple and known: :class:`DecayLM` (a tiny differentiable model of a kind
   no exercise asks for, with a tensor state or a pair of tensors, for ``train_step``), :class:`TableLM` and
   :class:`FixedLM` (for ``sample``), and :func:`frequencies`.
@@ -19,6 +20,7 @@ import torch
 import torch.nn as nn
 
 from .compare import check_close
+from .states import check_state, state_tensors  # noqa: F401 - re-exported: the one implementation (rnnlab.states)
 
 __all__ = ["STEP_INPUTS", "call_lstm_step", "load_weights", "split_params", "stored_step", "state_tensors", "check_state", "check_detached",
            "check_step_params", "DecayLM", "TableLM", "FixedLM", "frequencies"]
@@ -99,32 +101,6 @@ def stored_step(model, case: dict, step: int) -> dict:
     out = {part: split_params(model, case[f"{part}{step}"]) for part in ("before", "params", "unclipped")}
     out.update(norm=float(case[f"norm{step}"]), max_norm=float(case["max_norm"]))
     return out
-
-
-def state_tensors(state, what: str = "the state") -> list:
-    """The tensors of a recurrent state: a tuple (LSTM: (h, c)) or a single tensor (GRU, RNN)."""
-    tensors = list(state) if isinstance(state, (tuple, list)) else [state]
-    for t in tensors:
-        if not isinstance(t, torch.Tensor):
-            raise AssertionError(f"{what} must be a tensor or a tuple of tensors, got {t.__class__.__name__}.")
-    return tensors
-
-
-def check_state(name: str, actual, expected, tol: float, hint: str) -> float:
-    """Compare a returned state (tensor or tuple of tensors) with the expected one (tensors or arrays), tensor by
-    tensor; returns the largest relative error."""
-    actual = state_tensors(actual, name)
-    expected = list(expected) if isinstance(expected, (tuple, list)) else [expected]
-    if len(actual) != len(expected):
-        raise AssertionError(f"{name} holds {len(actual)} tensor(s), expected {len(expected)}: return the state "
-                             "exactly as the recurrent layer returns it (a pair for an LSTM, one tensor for a GRU or "
-                             "RNN).")
-    worst = 0.0
-    for k, (a, e) in enumerate(zip(actual, expected)):
-        e = e.detach().numpy() if isinstance(e, torch.Tensor) else np.asarray(e)
-        worst = max(worst, check_close(f"{name}[{k}]" if len(expected) > 1 else name, a.detach().double().numpy(),
-                                       e, tol, hint=hint))
-    return worst
 
 
 def check_detached(state) -> None:
