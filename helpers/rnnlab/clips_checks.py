@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from .compare import check_failure
 from .seq2seq_checks import load_weights  # noqa: F401 - re-exported: the one loader of stored weights
 
 __all__ = ["RNN_TYPES", "pad_mask", "random_batch", "refill_padding", "TinyFrameEncoder", "check_parts", "run_model",
@@ -88,17 +89,17 @@ def check_parts(model, what: str = "the model") -> None:
     nn.LSTM or nn.RNN built with batch_first=True, one direction) and ``head`` (an nn.Linear)."""
     for name in ("encoder", "rnn", "head"):
         if not hasattr(model, name):
-            raise AssertionError(f"{what} has no attribute `{name}`: name the three parts encoder, rnn and head.")
+            raise check_failure(f"{what} has no attribute `{name}`: name the three parts encoder, rnn and head.")
     if not isinstance(model.rnn, RNN_TYPES):
-        raise AssertionError(f"{what}.rnn is a {model.rnn.__class__.__name__}: build it with RNN_LAYERS[cell] "
+        raise check_failure(f"{what}.rnn is a {model.rnn.__class__.__name__}: build it with RNN_LAYERS[cell] "
                              "(nn.GRU, nn.LSTM or nn.RNN).")
     if not getattr(model.rnn, "batch_first", False):
-        raise AssertionError(f"{what}.rnn was built without batch_first=True: our batches are (N, T, ...).")
+        raise check_failure(f"{what}.rnn was built without batch_first=True: our batches are (N, T, ...).")
     if getattr(model.rnn, "bidirectional", False):
-        raise AssertionError(f"{what}.rnn is bidirectional: the notebook's models read forward only (a backward "
+        raise check_failure(f"{what}.rnn is bidirectional: the notebook's models read forward only (a backward "
                              "direction would read the padding before the real steps).")
     if not isinstance(model.head, nn.Linear):
-        raise AssertionError(f"{what}.head is a {model.head.__class__.__name__}, expected an nn.Linear from the "
+        raise check_failure(f"{what}.head is a {model.head.__class__.__name__}, expected an nn.Linear from the "
                              "hidden size to the number of classes.")
 
 
@@ -124,10 +125,10 @@ def run_model(model, x, lengths, what: str = "the model") -> torch.Tensor:
         raise
     except (RuntimeError, ValueError, IndexError) as exc:
         msg = str(exc)
-        raise AssertionError(f"{what} raised {exc.__class__.__name__}: {msg} (x {tuple(x.shape)}, lengths "
+        raise check_failure(f"{what} raised {exc.__class__.__name__}: {msg} (x {tuple(x.shape)}, lengths "
                              f"{lengths.tolist()}). Likely cause: {_crash_cause(msg)}") from None
     if not isinstance(out, torch.Tensor):
-        raise AssertionError(f"{what} returned a {out.__class__.__name__}; it must return the logits as one tensor.")
+        raise check_failure(f"{what} returned a {out.__class__.__name__}; it must return the logits as one tensor.")
     return out
 
 
@@ -140,18 +141,18 @@ def run_loss(loss_fn, logits, targets, lengths, name: str = "masked_cross_entrop
     except NotImplementedError:
         raise
     except (RuntimeError, IndexError) as exc:
-        raise AssertionError(f"{name} raised {exc.__class__.__name__}: {exc}. Likely cause: the targets at padded "
+        raise check_failure(f"{name} raised {exc.__class__.__name__}: {exc}. Likely cause: the targets at padded "
                              "steps hold values that are not classes (here -1); they must never be used as class "
                              "indices.") from None
     if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
-        raise AssertionError(f"{name} must return a scalar tensor (a 0-dim torch.Tensor), got "
+        raise check_failure(f"{name} must return a scalar tensor (a 0-dim torch.Tensor), got "
                              f"{loss.__class__.__name__} {tuple(getattr(loss, 'shape', ()))}.")
     if not loss.requires_grad:
-        raise AssertionError(f"the result of {name} does not require grad: the graph was cut (.item(), .detach(), "
+        raise check_failure(f"the result of {name} does not require grad: the graph was cut (.item(), .detach(), "
                              "NumPy).")
     loss.backward()
     if z.grad is None:
-        raise AssertionError(f"no gradient reached the logits through {name}: the graph was cut.")
+        raise check_failure(f"no gradient reached the logits through {name}: the graph was cut.")
     return loss.item(), z.grad.numpy()
 
 
@@ -175,11 +176,11 @@ def check_stated_rules(model, x, lengths, what: str = "the model", per_step: boo
     before = x.clone()
     out = run_model(model, x, lengths, what)
     if not torch.equal(x, before):
-        raise AssertionError(f"{what} changed its input x: never modify an input in place.")
+        raise check_failure(f"{what} changed its input x: never modify an input in place.")
     other = run_model(model, refill_padding(x, lengths, seed), lengths, what)
     diff = float((_real(other, lengths, per_step) - _real(out, lengths, per_step)).abs().max())
     if diff > 1e-10 * max(1.0, float(_real(out, lengths, per_step).abs().max())):
-        raise AssertionError(f"{what}: changing only the padded steps of x changed the logits"
+        raise check_failure(f"{what}: changing only the padded steps of x changed the logits"
                              f"{' at the real steps' if per_step else ''} by up to {diff:.3g}. The padding must have "
                              "no influence: " + ("every step's logits come from the output at that step of a forward "
                                                  "RNN." if per_step else "read each sequence at its last REAL step."))
@@ -188,19 +189,19 @@ def check_stated_rules(model, x, lengths, what: str = "the model", per_step: boo
     _real_sum(run_model(model, xg, lengths, what), lengths, per_step).backward()
     if x.is_floating_point():
         if xg.grad is None:
-            raise AssertionError(f"no gradient reached the inputs of {what}: the graph was cut inside forward.")
+            raise check_failure(f"no gradient reached the inputs of {what}: the graph was cut inside forward.")
         pad = ~pad_mask(lengths, x.shape[1])
         if pad.any() and float(xg.grad[pad].abs().max()) != 0.0:
-            raise AssertionError(f"the padded steps of x receive a gradient through {what}: they influence the logits.")
+            raise check_failure(f"the padded steps of x receive a gradient through {what}: they influence the logits.")
     unused = [name for name, p in model.named_parameters() if p.grad is None or not bool(p.grad.abs().sum() > 0)]
     if unused:
-        raise AssertionError(f"the parameters {unused} of {what} receive no gradient: every part must be registered "
+        raise check_failure(f"the parameters {unused} of {what} receive no gradient: every part must be registered "
                              "as an attribute in __init__ and used in forward.")
     model.float()
     try:
         out32 = run_model(model, x.float() if x.is_floating_point() else x, lengths, what)
         if out32.dtype != torch.float32:
-            raise AssertionError(f"{what} in float32 (model.float(), float32 inputs) returned {out32.dtype} logits: "
+            raise check_failure(f"{what} in float32 (model.float(), float32 inputs) returned {out32.dtype} logits: "
                                  "do not convert dtypes inside the model.")
     finally:
         model.double()

@@ -1,12 +1,65 @@
 """Comparing arrays: the one ``rel_error`` of the workbook, and checks with messages a student can act on.
 
 Every notebook, test and the grader use these, so "relative error" means the same number everywhere.
+
+**A failed check shows its message, not rnnlab's code.** The checks raise an ordinary ``AssertionError`` made by
+:func:`check_failure`, which carries IPython's ``_render_traceback_`` hook: when a notebook (or the grader's kernel)
+displays the error, the traceback keeps the student's cell and the student's own functions but leaves out the
+frames of ``rnnlab``'s modules, which only say where the message was built. Outside IPython (pytest, a script)
+nothing changes. rnnlab's other checks can raise their failures with ``check_failure`` too (``rnnlab.clips_checks``
+does).
 """
 from __future__ import annotations
 
+import functools
+import traceback
+import types
+
 import numpy as np
 
-__all__ = ["rel_error", "scaled_error", "check_close", "check_close_f32", "check_shape"]
+__all__ = ["rel_error", "scaled_error", "check_close", "check_close_f32", "check_shape", "check_failure",
+           "without_internal_frames"]
+
+
+def _internal(frame) -> bool:
+    """A frame of rnnlab's own code, or one that asks to be hidden (``__tracebackhide__``, IPython's convention)."""
+    name = frame.f_globals.get("__name__", "") or ""
+    return name == "rnnlab" or name.startswith("rnnlab.") or bool(frame.f_locals.get("__tracebackhide__", False))
+
+
+def without_internal_frames(tb):
+    """A copy of the traceback chain ``tb`` without rnnlab's frames (see :func:`_internal`); None if none is left."""
+    kept = []
+    while tb is not None:
+        if not _internal(tb.tb_frame):
+            kept.append(tb)
+        tb = tb.tb_next
+    new = None
+    for entry in reversed(kept):
+        new = types.TracebackType(new, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return new
+
+
+def _render_without_internals(exc: BaseException) -> list[str]:
+    """IPython's ``_render_traceback_`` for a failed check: its usual formatting of ``exc`` without rnnlab's frames."""
+    tb = without_internal_frames(exc.__traceback__)
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None:
+            return shell.InteractiveTB.structured_traceback(type(exc), exc, tb)
+    except Exception:   # noqa: BLE001 - never let the display of a failure fail; fall back to the plain format
+        pass
+    return "".join(traceback.format_exception(type(exc), exc, tb)).rstrip("\n").split("\n")
+
+
+def check_failure(message: str, exc_type=AssertionError) -> BaseException:
+    """The exception a failed check raises: ``exc_type(message)`` (an AssertionError unless told otherwise), shown
+    in IPython without rnnlab's frames. Use: ``raise check_failure("h has shape ..., expected ...")``."""
+    exc = exc_type(message)
+    exc._render_traceback_ = functools.partial(_render_without_internals, exc)
+    return exc
 
 
 def rel_error(x, y) -> float:
@@ -53,10 +106,10 @@ def scaled_error(actual, expected) -> float:
 def check_shape(name: str, actual, expected_shape) -> None:
     """Raise AssertionError unless ``actual`` is an array-like of ``expected_shape``."""
     if actual is None:
-        raise AssertionError(f"{name} is None: did the function forget to return it?")
+        raise check_failure(f"{name} is None: did the function forget to return it?")
     shape = np.shape(actual)
     if tuple(shape) != tuple(expected_shape):
-        raise AssertionError(f"{name} has shape {tuple(shape)}, expected {tuple(expected_shape)}.")
+        raise check_failure(f"{name} has shape {tuple(shape)}, expected {tuple(expected_shape)}.")
 
 
 def check_close(name: str, actual, expected, tol: float = 1e-7, hint: str = "",
@@ -75,10 +128,10 @@ def check_close(name: str, actual, expected, tol: float = 1e-7, hint: str = "",
     try:
         a = np.asarray(actual, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise AssertionError(f"{name} is not a numeric array ({type(actual).__name__}): {exc}") from None
+        raise check_failure(f"{name} is not a numeric array ({type(actual).__name__}): {exc}") from None
     if not np.all(np.isfinite(a)):
         bad = np.argwhere(~np.isfinite(a))[0]
-        raise AssertionError(f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)}). {hint}".strip())
+        raise check_failure(f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)}). {hint}".strip())
     if relative_to == "max":
         err = scaled_error(a, expected)
         worst = np.abs(a - expected)
@@ -94,7 +147,7 @@ def check_close(name: str, actual, expected, tol: float = 1e-7, hint: str = "",
                f"({kind} {err:.2e}, tolerance {tol:.0e}).")
         if hint:
             msg += f" Likely cause: {hint}"
-        raise AssertionError(msg)
+        raise check_failure(msg)
     return err
 
 
