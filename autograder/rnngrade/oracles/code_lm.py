@@ -63,7 +63,7 @@ def _expected() -> dict:
     acts[:, 4] = 3.0 * acts[:, 0] - 1.0 + 0.3 * rng.standard_normal(T)
     features = np.stack([rng.integers(0, 2, T), np.arange(T) % 7, np.full(T, 2)], axis=1)   # binary, count, constant
     shifted = 1e6 + rng.standard_normal((T, 3))                   # large means, spread 1
-    feats2 = np.stack([rng.standard_normal(T), rng.integers(0, 4, T)], axis=1).astype(np.float64)
+    feats2 = np.stack([1e6 + rng.standard_normal(T), rng.integers(0, 4, T)], axis=1)   # a large mean, a count
     return {"corr/acts": acts, "corr/features": features.astype(np.int64),
             "corr/R": correlation_oracle(acts, features),
             "shifted/acts": shifted, "shifted/features": feats2, "shifted/R": correlation_oracle(shifted, feats2)}
