@@ -3,8 +3,8 @@ baseline on the same split.
 
 The corpus is the running Python's standard library (``rnnlab.code_corpus.stdlib_code_corpus``), split by file;
 its sha256 is reported because the text, and so every number here, differs between Python versions. The model and
-recipe are the notebook's (``rnnlab.code_lm``: CodeLSTM with H=256, ``train_code_lm`` on random windows, batches of
-16 x 128, AdamW 1e-2, warm-up and cosine decay over the budget), evaluated on the WHOLE validation split with the
+recipe are the notebook's (``rnnlab.code_lm``: CodeLSTM with H=128, ``train_code_lm`` on random windows, batches of
+24 x 96, AdamW 1e-2, warm-up and cosine decay over the budget), evaluated on the WHOLE validation split with the
 state carried (``rnnlab.charlm_recipe.evaluate``). Always on the CPU, so that the number is a CPU number.
 
 ``run()`` is called by ``bench/run_bench.py``; ``python bench/bench_code_lm.py [BUDGET_S]`` runs it alone.
@@ -36,17 +36,17 @@ def run(budget_s: float | None = None, seed: int = 0) -> dict:
     bigram = count_model_loss(train_ids, val_ids, len(vocab), 1)
     load_before = os.getloadavg()[0]
     seed_everything(seed)
-    model = CodeLSTM(len(vocab), hidden_size=256)
+    model = CodeLSTM(len(vocab), hidden_size=128)
     t0 = time.perf_counter()
-    hist = train_code_lm(model, train_ids, budget_s=budget_s, batch_size=16, seq_len=128, lr=1e-2, seed=seed,
+    hist = train_code_lm(model, train_ids, budget_s=budget_s, batch_size=24, seq_len=96, lr=1e-2, seed=seed,
                          progress_bar=False)
     t1 = time.perf_counter()
     val_loss = evaluate(model, val_ids)
     t2 = time.perf_counter()
     load_after = os.getloadavg()[0]
     markdown = (
-        f"Code model (solutions/07_code_lm: `CodeLSTM`, 1-layer LSTM H=256, embedding 32, "
-        f"{sum(p.numel() for p in model.parameters()):,} parameters; random windows of 16x128 from a zero state, "
+        f"Code model (solutions/07_code_lm: `CodeLSTM`, 1-layer LSTM H=128, embedding 32, "
+        f"{sum(p.numel() for p in model.parameters()):,} parameters; random windows of 24x96 from a zero state, "
         f"AdamW 1e-2, warm-up and cosine decay over {budget_s:.0f} s, float32, {torch.get_num_threads()} threads) "
         f"on Python {platform.python_version()}'s standard library ({corpus.size:,} characters, "
         f"{len(corpus.train_files)} training / {len(corpus.val_files)} validation files, sha256 "
