@@ -26,7 +26,10 @@ Modules, one concern each:
 - notebook infrastructure (recipes, experiments, plots and test-cell helpers that call your code, never answer
   for it): ``rnn_recipes``, ``rnn_experiments``, ``rnn_checks``, ``memory_task`` (01-02); ``charlm``,
   ``charlm_recipe``, ``charlm_threads``, ``charlm_units``, ``charlm_testing`` (03); ``captioning``,
-  ``captioning_plots``, ``captioning_checks`` (04); ``seq2seq_train``, ``seq2seq_checks`` (05); ``clips_train``, ``clips_plots``, ``clips_checks`` (06)
+  ``captioning_plots``, ``captioning_checks`` (04); ``seq2seq_train``, ``seq2seq_checks`` (05); ``clips_train``,
+  ``clips_plots``, ``clips_checks`` (06); ``code_corpus``, ``code_features``, ``code_lm``, ``code_checks`` (07);
+  ``glimpse_data``, ``glimpse_train``, ``glimpse_checks``, ``drawing``, ``drawing_checks`` (08); ``lstm_variants`` (02);
+  ``states`` (state checks shared by 03 and 04)
 
 It never contains the answer to a graded exercise.
 """
