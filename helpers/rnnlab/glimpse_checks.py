@@ -3,8 +3,8 @@
 Each tiny problem is one a recurrent glimpse classifier solves in a few hundred steps and a model missing one
 ingredient cannot solve at all:
 
-- ``memory_problem``: the class is whether the FIRST glimpse is bright or dark; the later glimpses are noise.
-  A model that keeps only the last glimpse (or whose state forgets) stays at chance.
+- ``memory_problem``: the class is whether the FIRST glimpse is bright or dark; the later glimpses are one noise
+  patch shared by every scene. A model that keeps only the last glimpse (or whose state forgets) stays at chance.
 - ``location_problem``: every glimpse is the same noise, and the class is on which side of the image (given by
   ``axis``: 0 = top/bottom, 1 = left/right) the first glimpse was taken. A model that ignores the locations, or
   reads only one of the two coordinates, stays at chance.
@@ -37,23 +37,25 @@ GLIMPSE_MISTAKES = {
 
 
 def memory_problem(n: int = 64, k: int = 3, size: int = 4, seed: int = 0):
-    """(glimpses (n, k, size, size) float32, locs (n, k, 2) float32 in [-1, 1], labels (n,) int64)."""
+    """(glimpses (n, k, size, size) float32, locs (n, k, 2) float32 in [-1, 1], labels (n,) int64). The first
+    glimpse is +1 or -1 (the label) plus noise; the later glimpses and all the locations are the same for every
+    scene, so that nothing else can be memorised."""
     g = torch.Generator().manual_seed(seed)
     labels = torch.arange(n) % 2
-    glimpses = 0.3 * torch.randn(n, k, size, size, generator=g)
-    glimpses[:, 0] += (2.0 * labels.float() - 1.0)[:, None, None]
-    locs = 2 * torch.rand(n, k, 2, generator=g) - 1
+    glimpses = (0.3 * torch.randn(1, k, size, size, generator=g)).expand(n, k, size, size).clone()
+    glimpses[:, 0] = (2.0 * labels.float() - 1.0)[:, None, None] + 0.3 * torch.randn(n, size, size, generator=g)
+    locs = (2 * torch.rand(1, k, 2, generator=g) - 1).expand(n, k, 2).clone()
     return glimpses, locs, labels
 
 
 def location_problem(n: int = 64, k: int = 3, size: int = 4, seed: int = 0, axis: int = 1):
     """(glimpses, locs, labels) as ``memory_problem``; the label is whether the first glimpse's coordinate
-    ``axis`` is positive. All glimpses of a scene are the same noise patch."""
+    ``axis`` is positive. Every glimpse of every scene is the same noise patch, and every other coordinate is the
+    same for every scene: only that one coordinate tells the scenes apart."""
     g = torch.Generator().manual_seed(seed)
     labels = torch.arange(n) % 2
-    patch = 0.3 * torch.randn(n, 1, size, size, generator=g)
-    glimpses = patch.expand(n, k, size, size).clone()
-    locs = 2 * torch.rand(n, k, 2, generator=g) - 1
+    glimpses = (0.3 * torch.randn(1, 1, size, size, generator=g)).expand(n, k, size, size).clone()
+    locs = (2 * torch.rand(1, k, 2, generator=g) - 1).expand(n, k, 2).clone()
     side = 0.2 + 0.8 * torch.rand(n, generator=g)
     locs[:, 0, axis] = torch.where(labels == 1, side, -side)
     return glimpses, locs, labels
