@@ -89,7 +89,17 @@ def train_run(step_fn: Callable, run: Run, batch_fn: Callable, iters: int, seed:
     ``batch_fn(rng, n) -> (x (n, T, K + 1), y)`` of a memory task: y (n,) scores the last step only
     (``rnnlab.memory_task.recall_batch``), y (n, T) every step (``stream_batch``). A linear read-out of the hidden
     state (n, hidden) gives K scores. Returns (training losses (iters,), test accuracy over the scored steps of
-    ``n_test`` new sequences). float32, CPU."""
+    ``n_test`` new sequences). float32, CPU, one thread (restored afterwards): for (32, 128) matrices more threads
+    only add overhead, a lot of it on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train(step_fn, run, batch_fn, iters, seed, K, hidden, lr, batch, max_norm, n_test)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(step_fn, run, batch_fn, iters, seed, K, hidden, lr, batch, max_norm, n_test):
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     D = K + 1
@@ -121,19 +131,14 @@ def run_ablation(step_fn: Callable, runs: dict, batch_fn: Callable, iters: int, 
                  **kwargs) -> list:
     """Train every configuration of ``runs`` (label -> :class:`Run`) with every seed. Returns one row per run:
     {"label", "seed", "final_loss" (mean training loss over the last ``tail`` of the iterations), "accuracy",
-    "losses"}. Extra keyword arguments go to :func:`train_run`. Runs on one CPU thread (restored afterwards)."""
+    "losses"}. Extra keyword arguments go to :func:`train_run`."""
     rows = []
     jobs = [(label, seed) for seed in seeds for label in runs]
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)        # (32, 128) matrices: more threads only add overhead, a lot on a busy machine
-    try:
-        for label, seed in progress(jobs, desc="ablation"):
-            losses, accuracy = train_run(step_fn, runs[label], batch_fn, iters, seed, **kwargs)
-            last = max(1, int(round(tail * len(losses))))
-            rows.append({"label": label, "seed": seed, "final_loss": float(np.mean(losses[-last:])),
-                         "accuracy": accuracy, "losses": losses})
-    finally:
-        torch.set_num_threads(threads)
+    for label, seed in progress(jobs, desc="ablation"):
+        losses, accuracy = train_run(step_fn, runs[label], batch_fn, iters, seed, **kwargs)
+        last = max(1, int(round(tail * len(losses))))
+        rows.append({"label": label, "seed": seed, "final_loss": float(np.mean(losses[-last:])),
+                     "accuracy": accuracy, "losses": losses})
     return rows
 
 
