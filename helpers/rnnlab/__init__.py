@@ -24,7 +24,7 @@ Modules, one concern each:
 - ``rnnlab.gates``     -- LSTM gate layouts: the workbook's (i, f, o, g) and PyTorch's (i, f, g, o)
 - ``rnnlab.schedules`` -- learning-rate schedules (warm-up then cosine decay)
 - notebook infrastructure (recipes, experiments, plots and test-cell helpers that call your code, never answer
-  for it): ``rnn_recipes``, ``rnn_experiments``, ``rnn_checks``, ``memory_task`` (01-02); ``charlm``,
+  for it): ``rnn_recipes``, ``rnn_experiments``, ``rnn_checks``, ``memory_task``, ``lstm_variants`` (01-02); ``charlm``,
   ``charlm_recipe``, ``charlm_threads``, ``charlm_units``, ``charlm_testing`` (03); ``captioning``,
   ``captioning_plots``, ``captioning_checks`` (04); ``seq2seq_train``, ``seq2seq_checks`` (05); ``clips_train``,
   ``clips_plots``, ``clips_checks`` (06); ``code_corpus``, ``code_features``, ``code_lm``, ``code_checks`` (07);

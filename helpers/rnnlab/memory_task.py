@@ -13,6 +13,8 @@ Nothing here computes a graded answer.
 
 - :func:`recall_batch`  -- x: (n, gap + 2, K + 1) one-hot inputs; y: (n,) the symbol to recall
 - :func:`train_recall`  -- train one cell at one gap; returns (losses, test accuracy)
+- :func:`stream_batch`  -- the running version (section 5): x: (n, T, K + 1), y: (n, T) the symbol of the latest
+  store step, -1 before the first one
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import torch
 
 from .rnn_recipes import Adam
 
-__all__ = ["recall_batch", "SequenceCell", "StepCell", "TorchRNNCell", "train_recall"]
+__all__ = ["recall_batch", "stream_batch", "SequenceCell", "StepCell", "TorchRNNCell", "train_recall"]
 
 
 def recall_batch(rng: np.random.Generator, n: int, gap: int, K: int = 4):
@@ -34,6 +36,25 @@ def recall_batch(rng: np.random.Generator, n: int, gap: int, K: int = 4):
     distractors = rng.integers(K, size=(n, gap))
     x[np.arange(n)[:, None], np.arange(1, gap + 1)[None, :], distractors] = 1
     x[:, -1, K] = 1
+    return x, y
+
+
+def stream_batch(rng: np.random.Generator, n: int, T: int, K: int = 4, p_store: float = 0.1):
+    """The running memory task: at every step one of K symbols is shown (one-hot); with probability ``p_store`` the
+    step is a *store* step (the last input unit is 1). At every step the target is the symbol of the latest store
+    step so far, so a store step overwrites what was kept: the cell must forget as well as remember. Step 0 is
+    always a store step.
+
+    x: (n, T, K + 1) float; y: (n, T) int in [0, K).
+    """
+    symbols = rng.integers(K, size=(n, T))
+    store = rng.random((n, T)) < p_store
+    store[:, 0] = True
+    x = np.zeros((n, T, K + 1))
+    x[np.arange(n)[:, None], np.arange(T)[None, :], symbols] = 1
+    x[..., K] = store
+    last_store = np.maximum.accumulate(np.where(store, np.arange(T)[None, :], 0), axis=1)
+    y = np.take_along_axis(symbols, last_store, axis=1)
     return x, y
 
 

@@ -7,6 +7,7 @@ None of them computes an answer: each compares what your code returned with a va
 - :func:`check_unchanged` -- fail when a function wrote into an argument it must not change
 - :func:`note_if_changed` -- print a note (costs nothing) when a function wrote into an argument
 - :func:`loss_normalisation_hint` -- name a masked loss's likely normalisation mistake
+- :func:`tensor_values`   -- a returned torch tensor as a NumPy array, or a message saying what came back instead
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from .compare import check_close, rel_error
 
-__all__ = ["check_gradient", "check_unchanged", "note_if_changed", "loss_normalisation_hint"]
+__all__ = ["check_gradient", "check_unchanged", "note_if_changed", "loss_normalisation_hint", "tensor_values"]
 
 _FORWARD_TO_BLAME = ("your backward pass agrees with a numerical gradient of your own forward pass, so the FORWARD "
                      "pass is probably wrong: fix it first (see its tests).")
@@ -73,3 +74,12 @@ def loss_normalisation_hint(loss, *, per_step, mask) -> str:
         pass
     return ("check the per-step negative log-probabilities of the targets (a softmax over the V scores of each "
             "step), the mask and the division by the batch size N.")
+
+
+def tensor_values(name: str, value) -> np.ndarray:
+    """``value.detach().numpy()`` for a torch tensor (any shape); AssertionError naming what came back otherwise."""
+    import torch  # only the torch exercises need it
+    if not isinstance(value, torch.Tensor):
+        raise AssertionError(f"{name} is a {value.__class__.__name__}, not a torch tensor: build it from torch "
+                             f"operations on the input tensors (no NumPy) so that autograd can train the cell.")
+    return value.detach().numpy()

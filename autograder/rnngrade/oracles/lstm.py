@@ -8,6 +8,8 @@ values (``helpers/rnnlab/expected/lstm.npz``). Never imported by anything a stud
 - :func:`torch_gru_cell`   -- ``nn.GRUCell`` (bias_hh = 0) outputs and gradients; ``flip_z`` swaps z and 1 - z
 - :func:`gru_hint`         -- names a GRU mistake (another gate order, z and 1 - z swapped)
 - :func:`clip_reference`   -- the global-norm clipping of ``clip_grad_norm``
+- :func:`variant_reference` -- one step of the LSTM variants of section 5 (torch, differentiable), graded
+  ``variant_lstm_step``'s oracle; stored values in ``helpers/rnnlab/expected/lstm_variants.npz``
 """
 from __future__ import annotations
 
@@ -119,6 +121,44 @@ def clip_reference(grads: dict, max_norm: float):
     total = float(np.sqrt(sum(np.sum(np.square(_f64(g))) for g in grads.values())))
     scale = max_norm / total if total > max_norm else 1.0
     return {k: _f64(g) * scale for k, g in grads.items()}, total
+
+
+VARIANTS = ("vanilla", "NIG", "NFG", "NOG", "NIAF", "NOAF", "CIFG")
+
+
+def variant_reference(x, prev_h, prev_c, Wx, Wh, b, variant: str):
+    """One step of an LSTM variant (Greff et al.'s ablations), gate blocks i, f, o, g. Torch tensors or arrays in;
+    torch tensors (N, H) out, float64 for arrays, the inputs' dtype for tensors, differentiable."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}")
+    t = [a if isinstance(a, torch.Tensor) else torch.as_tensor(_f64(a)) for a in (x, prev_h, prev_c, Wx, Wh, b)]
+    x, prev_h, prev_c, Wx, Wh, b = t
+    H = prev_h.shape[1]
+    a_i, a_f, a_o, a_g = (x @ Wx + prev_h @ Wh + b).split(H, dim=1)
+    f = torch.ones_like(a_f) if variant == "NFG" else torch.sigmoid(a_f)
+    i = {"NIG": torch.ones_like(a_i), "CIFG": 1 - f}.get(variant, torch.sigmoid(a_i))
+    o = torch.ones_like(a_o) if variant == "NOG" else torch.sigmoid(a_o)
+    g = a_g if variant == "NIAF" else torch.tanh(a_g)
+    next_c = f * prev_c + i * g
+    return (o * next_c if variant == "NOAF" else o * torch.tanh(next_c)), next_c
+
+
+def _variant_args(rng, N, D, H, scale=0.5):
+    return [rng.standard_normal((N, D)), rng.standard_normal((N, H)), rng.standard_normal((N, H)),
+            scale * rng.standard_normal((D, 4 * H)), scale * rng.standard_normal((H, 4 * H)),
+            scale * rng.standard_normal(4 * H)]
+
+
+@producer("lstm_variants")
+def _expected_variants() -> dict:
+    """Fixed inputs (seed 700) and each variant's next_h, next_c for variant_lstm_step's visible test."""
+    rng = np.random.default_rng(700)
+    args = _variant_args(rng, 3, 4, 5)
+    out = {f"inputs/{name}": a for name, a in zip(["x", "prev_h", "prev_c", "Wx", "Wh", "b"], args)}
+    for variant in VARIANTS:
+        next_h, next_c = variant_reference(*args, variant)
+        out[f"{variant}/next_h"], out[f"{variant}/next_c"] = next_h.numpy(), next_c.numpy()
+    return out
 
 
 def _permutations(contract):
