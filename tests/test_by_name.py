@@ -5,7 +5,6 @@ tests/test_hostile_corpus.py), the stub without metadata, a notebook that mixes 
 without metadata and a wrong answer, and one with damaged metadata."""
 import copy
 import json
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -15,10 +14,8 @@ from rnngrade.batch import grade_batch
 from rnngrade.by_name import defined_names, read_names, repair
 from rnngrade.course import Course
 from rnngrade.grading import grade_submission
-from rnngrade.release import build_release
-from submissions import make_submission, solution_sources
+from submissions import make_submission, make_toy_course, solution_sources
 
-TOY = Path(__file__).parent / "fixtures" / "toycourse"
 ROOT = Path(__file__).resolve().parents[1]
 NB01 = ("01_vanilla_rnn", "vanilla_rnn")
 
@@ -63,11 +60,7 @@ def test_read_names_are_the_globals_a_cell_needs():
 # -- the toy course --------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory):
-    root = tmp_path_factory.mktemp("toycourse")
-    shutil.copytree(TOY / "solutions", root / "solutions")
-    course = Course(root)
-    build_release(course, course.release_dir)
-    return course
+    return make_toy_course(tmp_path_factory.mktemp("toycourse"))
 
 
 def _toy_nbs(course):
