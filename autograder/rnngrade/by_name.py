@@ -38,7 +38,7 @@ import symtable
 import nbformat
 
 FLAGS = ("grade", "solution", "locked")
-_DEF_RE = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*(?::[^=]*)?=(?!=)", re.M)
+_DEF_RE = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*(?::[^=\n]*)?=(?!=)", re.M)
 _BUILTINS = set(dir(builtins)) | {"__name__", "__file__", "__doc__", "get_ipython", "display", "In", "Out"}
 
 
