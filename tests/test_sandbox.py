@@ -140,12 +140,6 @@ READ_OWN_ANSWERS = ("try:\n"
                     "    leaked = True\n"
                     "except OSError:\n"
                     "    leaked = False\n")
-# the grader's oracles (rnngrade.oracles) compute the graded answers; the kernel imports other rnngrade modules
-READ_ORACLES = ("try:\n"
-                "    import rnngrade.oracles.vanilla_rnn\n"
-                "    leaked = True\n"
-                "except ImportError:\n"
-                "    leaked = False\n")
 FILL_SHM = ("try:\n"
             "    with open('/dev/shm/big', 'wb') as f:\n"
             "        f.write(b'x' * (64 * 2**20))\n"
@@ -182,13 +176,6 @@ def test_namespaces_hide_other_copies_of_the_answers(toy, tmp_path, second_check
     assert score == 1, out[-3000:]
 
 
-@pytest.mark.skipif(not ROOT, reason=NOT_ROOT)
-@pytest.mark.parametrize("level", _levels())
-def test_the_graders_oracles_are_hidden(toy, tmp_path, level):
-    score, out = _square_score(toy, tmp_path, READ_ORACLES, {sandbox.LEVEL_ENV: level})
-    assert score == 1, out[-3000:]
-
-
 @pytest.mark.skipif(not NAMESPACES, reason=NO_NAMESPACES)
 def test_namespaces_cap_the_temporary_folders(toy, tmp_path):
     score, out = _square_score(toy, tmp_path, FILL_SHM, {sandbox.SCRATCH_MB_ENV: "16"})
@@ -206,8 +193,7 @@ def test_permissions_level_hides_the_answers(toy, tmp_path):
 
 @pytest.mark.skipif(not ROOT, reason=NOT_ROOT)
 def test_the_attacks_are_real_without_the_sandbox(toy, tmp_path, second_checkout):
-    for src in (READ_COPY.format(copy=second_checkout), READ_OWN_ANSWERS.format(solutions=toy.solutions),
-                READ_ORACLES):
+    for src in (READ_COPY.format(copy=second_checkout), READ_OWN_ANSWERS.format(solutions=toy.solutions)):
         score, out = _square_score(toy, tmp_path, src, {sandbox.SANDBOX_ENV: "0"})
         assert score == 0, out[-3000:]
 

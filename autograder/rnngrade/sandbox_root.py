@@ -5,8 +5,7 @@ what goes in (docs/SANDBOX.md explains each line):
 - read-only: the system's shared libraries (``/usr/lib*`` and the merged-/usr links ``/lib``, ``/lib64``,
   ``/bin``), ``/usr/bin``, the few files of ``/etc`` that the C library reads, the Python installation
   (``sys.base_prefix``, exactly that folder, even when it lies under ``/root``), the venv (``sys.prefix``) and the
-  folders in ``RNNGRADE_READONLY`` (the course's ``helpers/``, its data cache, the packages the kernel imports),
-  but not the grader's oracles (``rnngrade/oracles``: an empty read-only folder takes their place);
+  folders in ``RNNGRADE_READONLY`` (the course's ``helpers/``, its data cache, the packages the kernel imports);
 - the kernel's connection file, read-only, at ``/run/rnngrade/connection.json``;
 - writable: private tmpfs mounts, each capped at ``RNNGRADE_SCRATCH_MB``, for ``/tmp`` (the kernel's home and
   working folder is ``/tmp/home``), ``/var/tmp`` and ``/dev/shm``; the workspace's ``sockets/`` folder, owned by
@@ -71,13 +70,6 @@ def _system() -> list[str]:
     return args
 
 
-def hidden_folders() -> list[str]:
-    """Folders inside what is bound read-only that the student must not read: the grader's oracles
-    (``rnngrade/oracles``, reference code whose results are answers), wherever rnngrade is installed."""
-    oracles = os.path.join(os.path.dirname(os.path.abspath(__file__)), "oracles")
-    return [oracles] if os.path.isdir(oracles) else []
-
-
 def _parents(path: str, made: set[str]) -> list[str]:
     """Folders on the way to a mount point, enterable by the sandbox user (bwrap would make them root-only)."""
     args, parts = [], path.strip("/").split("/")[:-1]
@@ -107,9 +99,6 @@ def command(connection_file: str, env: dict) -> list[str]:
     for p in dict.fromkeys(python + extra):
         if os.path.exists(p):
             args += [*_parents(p, made), "--ro-bind", p, p]
-    # the grader's oracles compute graded answers (rnngrade.oracles): an empty, read-only folder in their place
-    for p in hidden_folders():
-        args += ["--perms", "0555", "--size", "4096", "--tmpfs", p, "--remount-ro", p]
     args += ["--ro-bind", connection_file, CONNECTION_FILE]
     sockets = os.path.join(env[SCRATCH_ENV], "sockets")
     args += [*_parents(sockets, made), "--bind", sockets, sockets, "--chdir", "/tmp", "--setenv", INSIDE_ENV, "1",
