@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 
+from .by_name import repair as by_name
 from .course import HIDDEN_BEGIN, Course
 from .normalize import normalize
 from .sandbox import describe
@@ -193,7 +194,10 @@ def grade_submission(course: Course, submission_path: str | Path, student: str =
                     path = ws.submit(student, a, nb, located.found[nb])
                     try:
                         source = nbformat.read(str(course.solutions / a / f"{nb}.ipynb"), as_version=4)
+                        release = nbformat.read(str(ws.release_path(a) / f"{nb}.ipynb"), as_version=4)
+                        node, found = by_name(node, source, release)     # cells without metadata (rnngrade.by_name)
                         repaired, repairs = normalize(node, source)
+                        repairs = found + repairs
                         if repairs:
                             nbformat.write(repaired, str(path))
                             result.notes += [f"{nb}.ipynb: {line}" for line in repairs]
