@@ -20,7 +20,7 @@ from rnnlab.gates import TORCH_ORDER, WORKBOOK_ORDER, reorder_gates
 
 from .expected import producer
 
-__all__ = ["lstm_cell_oracle", "char_lm_oracle", "TinyLM", "local_copy", "train_step_oracle", "greedy_oracle",
+__all__ = ["lstm_cell_oracle", "char_lm_oracle", "local_copy", "train_step_oracle", "greedy_oracle",
            "sample_hint"]
 
 
@@ -72,33 +72,11 @@ def char_lm_oracle(model, x, state=None):
     return logits, new_state
 
 
-class TinyLM(nn.Module):
-    """A small model with CharLM's interface, for the hidden tests: embedding, one nn.LSTM or nn.GRU layer, linear
-    read-out, all in float64. Its weights depend only on ``seed``. forward(x (N, T), state) -> (logits, state)."""
-
-    def __init__(self, vocab_size=6, embed_dim=4, hidden_size=5, cell="lstm", seed=0):
-        super().__init__()
-        self.vocab_size, self.hidden_size = vocab_size, hidden_size
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            self.embed = nn.Embedding(vocab_size, embed_dim, dtype=torch.float64)
-            self.rnn = {"lstm": nn.LSTM, "gru": nn.GRU}[cell](embed_dim, hidden_size, batch_first=True,
-                                                              dtype=torch.float64)
-            self.readout = nn.Linear(hidden_size, vocab_size, dtype=torch.float64)
-
-    def forward(self, x, state=None):
-        out, state = self.rnn(self.embed(x), state)
-        return self.readout(out), state
-
-
 def local_copy(model) -> nn.Module:
-    """A TinyLM or DecayLM in this process with ``model``'s current weights (the model under test may live in the
-    student's process)."""
-    if hasattr(model, "pair_state"):
-        ref = DecayLM(model.vocab_size, model.size, pair_state=model.pair_state)
-    else:
-        cell = {"LSTM": "lstm", "GRU": "gru"}[model.rnn.__class__.__name__]
-        ref = TinyLM(model.vocab_size, model.embed.embedding_dim, model.hidden_size, cell=cell)
+    """A DecayLM in this process with ``model``'s current weights (the model under test may live in the student's
+    process). The hidden tests send only ``rnnlab`` classes to the student's code: the grader's oracles are hidden
+    from the student kernel."""
+    ref = DecayLM(model.vocab_size, model.size, pair_state=model.pair_state)
     ref.load_state_dict({k: torch.as_tensor(np.asarray(v.detach())) for k, v in model.state_dict().items()})
     return ref
 
