@@ -16,10 +16,10 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 
+from . import settings
+
 KERNEL_NAME = "rnngrade-python3"          # the student's kernel
 JUDGE_KERNEL_NAME = "rnngrade-judge"       # the kernel that runs the tests of separately judged notebooks
-MEMORY_ENV = "RNNGRADE_MEMORY_MB"
-DEFAULT_MEMORY_MB = 6144
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:
@@ -71,7 +71,7 @@ class SafeExecute(Execute):
 
 
 def memory_limit_mb() -> int:
-    return int(os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_MB))
+    return settings.MEMORY_MB.as_int()
 
 
 def install_kernelspec(folder: Path, sandbox_env: dict | None = None) -> str:
@@ -81,7 +81,7 @@ def install_kernelspec(folder: Path, sandbox_env: dict | None = None) -> str:
     for name, role in ((KERNEL_NAME, "student"), (JUDGE_KERNEL_NAME, "judge")):
         spec = Path(folder) / "kernels" / name
         spec.mkdir(parents=True, exist_ok=True)
-        env = {MEMORY_ENV: str(memory_limit_mb()), "RNNGRADE_KERNEL_ROLE": role}
+        env = {settings.MEMORY_MB.name: str(memory_limit_mb()), settings.KERNEL_ROLE.name: role}
         if role == "student" and sandbox_env:
             env.update(sandbox_env)
         (spec / "kernel.json").write_text(json.dumps({
@@ -98,13 +98,11 @@ def install_kernelspec(folder: Path, sandbox_env: dict | None = None) -> str:
 # -- judging in a separate process (see rnngrade.judge) ---------------------------------------------------
 
 
-JUDGE_ENV = "RNNGRADE_JUDGE"
-
 
 def judge_mode(nb) -> str:
     """'separate' when a (source) notebook asks for its tests to run outside the student's process, else
     'kernel'. RNNGRADE_JUDGE=kernel forces nbgrader's way for every notebook (to compare, or to debug a test)."""
-    if os.environ.get(JUDGE_ENV, "") == "kernel":
+    if settings.JUDGE.value() == "kernel":
         return "kernel"
     return str(nb.get("metadata", {}).get("rnngrade", {}).get("judge", "kernel"))
 
@@ -230,7 +228,7 @@ class JudgedExecute(SafeExecute):
 
         if not self._bootstrapped:          # the call server starts before any of the student's code
             self._bootstrapped = True
-            uid = (getattr(self.km.kernel_spec, "env", None) or {}).get("RNNGRADE_SANDBOX_UID")
+            uid = settings.SANDBOX_UID.value(getattr(self.km.kernel_spec, "env", None) or {})
             if uid:
                 os.chown(self._sockdir, int(uid), int(uid))   # posix-only: guarded (the sandbox's uid, Linux only)
             boot = nbformat.v4.new_code_cell(

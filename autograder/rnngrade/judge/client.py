@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import builtins
 import io
-import os
 import pickle
 import socket
 import warnings
 
 import numpy as np
 
+from .. import settings
 from . import remote_autograd, wire
 from .remote_objects import RemoteObject
 from .wire import JudgeProtocolError
 
-CALL_TIMEOUT_ENV = "RNNGRADE_CALL_TIMEOUT"
-DEFAULT_CALL_TIMEOUT_S = 60.0
+CALL_TIMEOUT_ENV = settings.CALL_TIMEOUT.name
+DEFAULT_CALL_TIMEOUT_S = float(settings.CALL_TIMEOUT.default)
 
 
 class StudentCodeError(Exception):
@@ -43,7 +43,7 @@ class Connection:
     def __init__(self, path: str):
         self.path = path
         self.sock: socket.socket | None = None
-        self.timeout = float(os.environ.get(CALL_TIMEOUT_ENV, DEFAULT_CALL_TIMEOUT_S))
+        self.timeout = settings.CALL_TIMEOUT.as_float()
 
     def _encode_args(self, obj, blobs: list[bytes], inputs: list):
         """judge -> student: plain data; tensors that require grad are marked (they become leaves there and are
