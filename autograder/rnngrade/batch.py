@@ -33,6 +33,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import student_ids
 from .course import Course
 
 MARKER = ".graded"
@@ -44,11 +45,6 @@ class Entry:
     paths: list[Path]   # one folder/zip, or several flat notebooks
 
 
-def _clean_id(name: str) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9_.@+-]", "_", name).lstrip("._-+@")
-    return cleaned[:100] or "student"
-
-
 def discover(folder: Path, notebook_names: list[str]) -> list[Entry]:
     """The students of a batch folder (see the module docstring), sorted by id."""
     entries: dict[str, Entry] = {}
@@ -58,10 +54,10 @@ def discover(folder: Path, notebook_names: list[str]) -> list[Entry]:
         if p.name.startswith("."):
             continue
         if p.is_dir() or p.suffix.lower() == ".zip":
-            sid = _clean_id(p.stem if p.is_file() else p.name)
+            sid = student_ids.from_name(p.stem if p.is_file() else p.name)
             entries.setdefault(sid, Entry(sid, [])).paths.append(p)
         elif p.suffix.lower() == ".ipynb" and pattern and (m := pattern.match(p.name)):
-            sid = _clean_id(m.group("student"))
+            sid = student_ids.from_name(m.group("student"))
             entries.setdefault(sid, Entry(sid, [])).paths.append(p)
     return [entries[k] for k in sorted(entries)]
 

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import nbformat
 
+from . import student_ids
 from .course import HIDDEN_BEGIN, Course
 from .normalize import normalize
 from .sandbox import describe
 from .submission import Submission
 from .workspace import Workspace
 
-STUDENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}$")
 MAX_TEST_OUTPUT_CHARS = 4000
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -95,13 +95,6 @@ def source_grade_cells(course: Course, assignment: str, notebook: str) -> list[G
     return cells
 
 
-def check_student_id(student: str) -> str:
-    if not STUDENT_ID_RE.match(student):
-        raise ValueError(f"student id {student!r} must be 1-100 characters from letters, digits and _.@+- "
-                         "and start with a letter or digit")
-    return student
-
-
 def _cell_output_text(cell, hidden: bool) -> str:
     """What a test cell printed and, if it failed, the error (always kept, even when the printout is cut).
     For hidden tests, only the error's message: no traceback, which would show hidden code."""
@@ -154,7 +147,7 @@ def grade_submission(course: Course, submission_path: str | Path, student: str =
     from .assignments import contained, not_selected_notes, resolve
     from .feedback import feedback_html
 
-    check_student_id(student)
+    student_ids.check(student)
     result = StudentResult(student)
     index = course.notebook_index()
     selected = resolve(course, assignments) if assignments else None
