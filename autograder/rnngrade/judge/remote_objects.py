@@ -37,12 +37,6 @@ class RemoteObject:
     def _type_name(self) -> str:
         return short_name(self._types)
 
-    def _rg_build(self, path: str, *args, **kwargs):
-        """Build ``path`` (a torch.optim / torch.nn class or function, by module and name) in the student kernel,
-        called with ``args`` (handles, such as ``model.parameters()``, included): an optimizer for a student's
-        model must live where the model does."""
-        return self._remote(wire.BUILD, path.rsplit(".", 1)[-1], args, kwargs, path=path)
-
     def __getattr__(self, name: str):
         if name.startswith("__") or name.startswith(("_repr_", "_ipython_")) or name in RemoteObject.__slots__:
             raise AttributeError(name)
