@@ -119,6 +119,7 @@ def grade_batch(course: Course, folder: Path, out_dir: Path, workers: int = 1, f
     """Grade every student of ``folder`` into ``out_dir`` on ``assignments`` (default: those any submission holds);
     returns (student, score or None, message) per student."""
     from .assignments import contained, notebooks_named_in
+    from .lms import merge_grades
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -172,35 +173,6 @@ def _saved_score(dest: Path):
 def _line(r) -> str:
     student, score, msg = r
     return f"  {student}: {score:g}" if score is not None and not msg else f"  {student}: {msg}"
-
-
-def merge_grades(out_dir: Path, students: list[str]) -> Path:
-    """OUT/grades.csv from every OUT/<student>/grades.csv (header union, rows sorted by student)."""
-    import csv
-
-    header: list[str] = ["student", "score", "max_score"]
-    rows = {}
-    for s in students:
-        path = out_dir / s / "grades.csv"
-        if not path.exists():
-            continue
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            for col in reader.fieldnames or []:
-                if col not in header:
-                    header.append(col)
-            for row in reader:
-                rows[row["student"]] = row
-    out = out_dir / "grades.csv"
-    with open(out, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=header, restval="", extrasaction="ignore")
-        w.writeheader()
-        for s in sorted(rows):
-            w.writerow(rows[s])
-    from .lms import write_exports
-
-    write_exports(out_dir, students=sorted(rows))
-    return out
 
 
 if __name__ == "__main__":  # pragma: no cover

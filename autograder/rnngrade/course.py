@@ -9,8 +9,6 @@ from traitlets.config import Config
 
 from . import settings
 
-HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
-
 # Per-cell limits for autograding. nbgrader's default timeout (30 s) is too tight for a slow laptop running
 # a training cell in quick mode; a notebook stuck in a loop still ends. RNNGRADE_CELL_TIMEOUT (rnngrade.settings).
 CELL_TIMEOUT_S = int(settings.CELL_TIMEOUT.default)
@@ -24,7 +22,7 @@ def shared_config() -> Config:
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                         SaveAutoGrades)
 
-    from .execution import JudgedExecute
+    from .judged_execution import JudgedExecute
 
     c = Config()
     # nbgrader's autograde pipeline, with JudgedExecute in place of Execute: a dead kernel costs only later cells,

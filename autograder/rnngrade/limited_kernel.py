@@ -1,6 +1,6 @@
 """The grader's IPython kernel: its memory is capped (where the OS has ``resource``: Linux and macOS), so a runaway notebook fails with MemoryError instead of
 taking the grading machine down; a student kernel is also sandboxed at the level the grader chose
-(``rnngrade.sandbox``). Started by the kernelspecs that ``rnngrade.execution`` writes; the role (``student`` or
+(``rnngrade.sandbox``). Started by the kernelspecs that ``rnngrade.kernelspecs`` writes; the role (``student`` or
 ``judge``) comes from ``RNNGRADE_KERNEL_ROLE``.
 
 A sandboxed student kernel, before it runs any student code:

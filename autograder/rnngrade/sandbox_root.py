@@ -85,9 +85,7 @@ def _parents(path: str, made: set[str]) -> list[str]:
 
 def command(connection_file: str, env: dict) -> list[str]:
     """The bwrap command line that runs ``python -m rnngrade.limited_kernel`` inside the sandbox."""
-    from .sandbox import scratch_mb
-
-    size = str(scratch_mb() * 2**20)
+    size = str(settings.SCRATCH_MB.as_int() * 2**20)
     args = [bwrap(), "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--hostname", "rnngrade", "--die-with-parent", "--new-session", *_system()]
     args += ["--proc", "/proc", "--dev", "/dev",
