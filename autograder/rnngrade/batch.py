@@ -33,6 +33,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import student_ids
 from .course import Course
 
 MARKER = ".graded"
@@ -44,11 +45,6 @@ class Entry:
     paths: list[Path]   # one folder/zip, or several flat notebooks
 
 
-def _clean_id(name: str) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9_.@+-]", "_", name).lstrip("._-+@")
-    return cleaned[:100] or "student"
-
-
 def discover(folder: Path, notebook_names: list[str]) -> list[Entry]:
     """The students of a batch folder (see the module docstring), sorted by id."""
     entries: dict[str, Entry] = {}
@@ -58,10 +54,10 @@ def discover(folder: Path, notebook_names: list[str]) -> list[Entry]:
         if p.name.startswith("."):
             continue
         if p.is_dir() or p.suffix.lower() == ".zip":
-            sid = _clean_id(p.stem if p.is_file() else p.name)
+            sid = student_ids.from_name(p.stem if p.is_file() else p.name)
             entries.setdefault(sid, Entry(sid, [])).paths.append(p)
         elif p.suffix.lower() == ".ipynb" and pattern and (m := pattern.match(p.name)):
-            sid = _clean_id(m.group("student"))
+            sid = student_ids.from_name(m.group("student"))
             entries.setdefault(sid, Entry(sid, [])).paths.append(p)
     return [entries[k] for k in sorted(entries)]
 
@@ -123,6 +119,7 @@ def grade_batch(course: Course, folder: Path, out_dir: Path, workers: int = 1, f
     """Grade every student of ``folder`` into ``out_dir`` on ``assignments`` (default: those any submission holds);
     returns (student, score or None, message) per student."""
     from .assignments import contained, notebooks_named_in
+    from .lms import merge_grades
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -176,35 +173,6 @@ def _saved_score(dest: Path):
 def _line(r) -> str:
     student, score, msg = r
     return f"  {student}: {score:g}" if score is not None and not msg else f"  {student}: {msg}"
-
-
-def merge_grades(out_dir: Path, students: list[str]) -> Path:
-    """OUT/grades.csv from every OUT/<student>/grades.csv (header union, rows sorted by student)."""
-    import csv
-
-    header: list[str] = ["student", "score", "max_score"]
-    rows = {}
-    for s in students:
-        path = out_dir / s / "grades.csv"
-        if not path.exists():
-            continue
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            for col in reader.fieldnames or []:
-                if col not in header:
-                    header.append(col)
-            for row in reader:
-                rows[row["student"]] = row
-    out = out_dir / "grades.csv"
-    with open(out, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=header, restval="", extrasaction="ignore")
-        w.writeheader()
-        for s in sorted(rows):
-            w.writerow(rows[s])
-    from .lms import write_exports
-
-    write_exports(out_dir, students=sorted(rows))
-    return out
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -222,11 +222,10 @@ ASSIGNMENT_HELP = "grade only this assignment, e.g. 01_vanilla_rnn (repeatable)"
 
 
 def _default_student(path: Path) -> str:
-    import re
+    """The id of a submission graded without ``--student``: from its folder's or zip's name."""
+    from .student_ids import from_name
 
-    stem = path.resolve().stem if path.suffix.lower() == ".zip" else path.resolve().name
-    cleaned = re.sub(r"[^A-Za-z0-9_.@+-]", "_", stem).lstrip("._-+@") or "student"
-    return cleaned[:100]
+    return from_name(path.resolve().stem if path.suffix.lower() == ".zip" else path.resolve().name)
 
 
 def main(argv=None) -> int:

@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from traitlets.config import Config
 
-HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+from . import settings
 
 # Per-cell limits for autograding. nbgrader's default timeout (30 s) is too tight for a slow laptop running
-# a training cell in quick mode; a notebook stuck in a loop still ends.
-# RNNGRADE_CELL_TIMEOUT overrides it (seconds).
-CELL_TIMEOUT_S = 120
+# a training cell in quick mode; a notebook stuck in a loop still ends. RNNGRADE_CELL_TIMEOUT (rnngrade.settings).
+CELL_TIMEOUT_S = int(settings.CELL_TIMEOUT.default)
 # Output kept per graded cell in the autograded notebook.
 MAX_OUTPUT_LINES = 200
 
@@ -24,14 +22,14 @@ def shared_config() -> Config:
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                         SaveAutoGrades)
 
-    from .execution import JudgedExecute
+    from .judged_execution import JudgedExecute
 
     c = Config()
     # nbgrader's autograde pipeline, with JudgedExecute in place of Execute: a dead kernel costs only later cells,
     # and notebooks that ask for it are judged outside the student's process (rnngrade.judge).
     c.Autograde.autograde_preprocessors = [JudgedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                            SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
-    c.Execute.timeout = int(os.environ.get("RNNGRADE_CELL_TIMEOUT", CELL_TIMEOUT_S))
+    c.Execute.timeout = settings.CELL_TIMEOUT.as_int()
     c.Execute.interrupt_on_timeout = True
     # A student who deletes a graded cell gets it back (and a 0 for it), never a missing score.
     c.OverwriteCells.add_missing_cells = True
@@ -46,7 +44,7 @@ def shared_config() -> Config:
 
 def find_root() -> Path:
     """The workbook's root folder: $RNNGRADE_ROOT, else the checkout this package is installed from."""
-    env = os.environ.get("RNNGRADE_ROOT")
+    env = settings.ROOT.value()
     if env:
         return Path(env).resolve()
     return Path(__file__).resolve().parents[2]

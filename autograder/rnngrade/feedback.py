@@ -1,4 +1,4 @@
-"""Feedback HTML for one graded notebook: the student's notebook as graded, with a score table on top.
+"""The render step: feedback HTML for one graded notebook: the student's notebook as graded, with a score table on top.
 
 Hidden tests show their visible comment and the failure message, never their code or traceback. Written answers show
 the points and comment given by hand once merged (``rnngrade merge-review``). The page is rendered by
@@ -13,7 +13,9 @@ from pathlib import Path
 
 import nbformat
 
-from .course import HIDDEN_BEGIN, Course
+from . import source_notebook
+from .course import Course
+from .source_notebook import HIDDEN_BEGIN
 
 
 def _visible_part(source: str) -> str:
@@ -59,10 +61,9 @@ def _summary_cell(notebook: str, tests) -> nbformat.NotebookNode:
 def feedback_html(course: Course, assignment: str, notebook: str, autograded: Path | nbformat.NotebookNode,
                   result) -> str:
     """The feedback page of one notebook; ``autograded`` is the autograded notebook (a path or the notebook)."""
-    from .grading import source_grade_cells
     from .sanitize import SafeHTMLExporter
 
-    hidden = {c.grade_id for c in source_grade_cells(course, assignment, notebook) if c.hidden}
+    hidden = set(source_notebook.of_course(course, assignment, notebook).hidden_ids)
     if not isinstance(autograded, nbformat.NotebookNode):
         autograded = nbformat.read(str(autograded), as_version=4)
     nb = sanitize_for_feedback(autograded, hidden)

@@ -32,7 +32,9 @@ from pathlib import Path
 
 import nbformat
 
+from . import source_notebook
 from .course import Course
+from .lms import merge_grades
 from .report import STATE_FILE, load_result, write_results
 
 HAND_GRADES = "hand_grades.json"
@@ -65,7 +67,7 @@ def course_questions(course: Course, assignments: list[str] | None = None) -> li
     out = []
     for a in assignments or course.assignments():
         for nb in course.notebooks(a):
-            cells = nbformat.read(str(course.solutions / a / f"{nb}.ipynb"), as_version=4).cells
+            cells = source_notebook.of_course(course, a, nb).nb.cells
             for i, cell in enumerate(cells):
                 meta = cell.get("metadata", {}).get("nbgrader", {})
                 if meta.get("grade") and cell.cell_type == "markdown":
@@ -274,8 +276,6 @@ def read_sheet(course: Course, out_dir: Path, csv_path: Path, students: dict) ->
 def merge_review(course: Course, out_dir: Path, csv_path: Path) -> dict[str, list[str]]:
     """Merge a filled-in review CSV into the batch (see the module docstring); returns student -> one line per
     question changed. Raises HandGradingError, having changed nothing, when any row is bad."""
-    from .batch import merge_grades
-
     out_dir, csv_path = Path(out_dir), Path(csv_path)
     students = graded_students(out_dir)
     if not students:

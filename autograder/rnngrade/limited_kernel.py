@@ -1,6 +1,6 @@
 """The grader's IPython kernel: its memory is capped (where the OS has ``resource``: Linux and macOS), so a runaway notebook fails with MemoryError instead of
 taking the grading machine down; a student kernel is also sandboxed at the level the grader chose
-(``rnngrade.sandbox``). Started by the kernelspecs that ``rnngrade.execution`` writes; the role (``student`` or
+(``rnngrade.sandbox``). Started by the kernelspecs that ``rnngrade.kernelspecs`` writes; the role (``student`` or
 ``judge``) comes from ``RNNGRADE_KERNEL_ROLE``.
 
 A sandboxed student kernel, before it runs any student code:
@@ -25,7 +25,9 @@ try:
 except ImportError:
     resource = None
 
-limit_mb = int(os.environ.get("RNNGRADE_MEMORY_MB", "6144"))
+from rnngrade import settings  # noqa: E402 -- the limits and the kernel's role, read in one place
+
+limit_mb = settings.MEMORY_MB.as_int()
 if limit_mb > 0 and resource is not None:
     limit = limit_mb * 2**20
     # RLIMIT_DATA counts heap and private mappings (what NumPy and PyTorch allocate) but not the shared
@@ -49,9 +51,8 @@ def _connection_file(argv: list[str]) -> str:
     raise ValueError("no connection file (-f) on the command line")
 
 
-level = os.environ.get("RNNGRADE_SANDBOX_LEVEL", "none") \
-    if os.environ.get("RNNGRADE_KERNEL_ROLE") == "student" else "none"
-if level == "namespaces" and not os.environ.get("RNNGRADE_INSIDE_SANDBOX"):
+level = (settings.SANDBOX_LEVEL.value() or "none") if settings.KERNEL_ROLE.value() == "student" else "none"
+if level == "namespaces" and not settings.INSIDE_SANDBOX.value():
     from rnngrade import sandbox_root
 
     try:

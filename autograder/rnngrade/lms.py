@@ -1,4 +1,5 @@
-"""Gradebook imports for learning management systems, written beside a batch's grades.csv.
+"""A batch's class gradebook: ``OUT/grades.csv`` merged from every student's (:func:`merge_grades`), and beside it
+the imports for learning management systems.
 
 One row per student, one column per notebook (automatic points plus written answers graded by hand so far) and the
 total:
@@ -96,3 +97,29 @@ def write_exports(out_dir: Path, students: list[str] | None = None, roster: Path
             w.writerow([student, student if "@" in student else ""]
                        + [f"{points.get(nb, 0.0):g}" for nb in notebooks] + [f"{sum(points.values()):g}"])
     return [canvas, moodle]
+
+
+def merge_grades(out_dir: Path, students: list[str]) -> Path:
+    """OUT/grades.csv from every OUT/<student>/grades.csv (header union, rows sorted by student), then the LMS
+    imports beside it."""
+    header: list[str] = ["student", "score", "max_score"]
+    rows = {}
+    for s in students:
+        path = out_dir / s / "grades.csv"
+        if not path.exists():
+            continue
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            for col in reader.fieldnames or []:
+                if col not in header:
+                    header.append(col)
+            for row in reader:
+                rows[row["student"]] = row
+    out = out_dir / "grades.csv"
+    with open(out, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=header, restval="", extrasaction="ignore")
+        w.writeheader()
+        for s in sorted(rows):
+            w.writerow(rows[s])
+    write_exports(out_dir, students=sorted(rows))
+    return out

@@ -15,6 +15,10 @@ code, and a copy of a test cell edited to pass must not count either. So, before
   are left where they are.
 
 ``normalize(student_nb, source_nb)`` returns the repaired notebook and one line per kind of repair, for the notes.
+It is the repair step of ``rnngrade.grading`` (``repair_and_stage``), run before nbgrader rather than as a
+preprocessor in nbgrader's pipeline: there it would have to come before nbgrader's own ``DeduplicateIds`` (which
+keeps the *last* copy of a repeated id, not the first), and its notes, which the student must read, would have no
+way back: nbgrader's autograde API returns no resources, and the autograded notebook's metadata is cleared.
 """
 from __future__ import annotations
 

@@ -75,7 +75,7 @@ def write_results(result, out_dir: Path) -> dict:
 
 def load_result(out_dir: Path):
     """The StudentResult saved by write_results in out_dir (feedback not included; autograded notebooks are)."""
-    from .grading import StudentResult, TestResult
+    from .results import StudentResult, TestResult
 
     out_dir = Path(out_dir)
     state = json.loads((out_dir / STATE_FILE).read_text(encoding="utf-8"))

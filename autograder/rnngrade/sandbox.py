@@ -35,16 +35,19 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-SANDBOX_ENV = "RNNGRADE_SANDBOX"          # 0: no sandbox
-LEVEL_ENV = "RNNGRADE_SANDBOX_LEVEL"      # force a level (namespaces, permissions, none); set in the kernelspec too
-HIDE_ENV = "RNNGRADE_HIDE"                # os.pathsep-separated folders the student must not read
-UID_ENV = "RNNGRADE_SANDBOX_UID"
-SCRATCH_ENV = "RNNGRADE_SCRATCH"          # the workspace's host folder for the sandbox (judge sockets, permissions home)
-READONLY_ENV = "RNNGRADE_READONLY"        # os.pathsep-separated host folders the kernel sees read-only
-SCRATCH_MB_ENV = "RNNGRADE_SCRATCH_MB"
-DEFAULT_SCRATCH_MB = 512                  # per tmpfs; the notebooks write a few MB (checkpoints, figures)
-MAX_PROCESSES_ENV = "RNNGRADE_MAX_PROCESSES"
-MAX_PROCESSES = 512                       # RLIMIT_NPROC counts every process (and thread) of the user id
+from . import settings
+
+# the variables' names (their meanings and defaults: rnngrade.settings)
+SANDBOX_ENV = settings.SANDBOX.name
+LEVEL_ENV = settings.SANDBOX_LEVEL.name           # set in the student kernelspec too
+HIDE_ENV = settings.HIDE.name
+UID_ENV = settings.SANDBOX_UID.name
+SCRATCH_ENV = settings.SCRATCH.name
+READONLY_ENV = settings.READONLY.name
+SCRATCH_MB_ENV = settings.SCRATCH_MB.name
+DEFAULT_SCRATCH_MB = int(settings.SCRATCH_MB.default)     # per tmpfs; the notebooks write a few MB (checkpoints)
+MAX_PROCESSES_ENV = settings.MAX_PROCESSES.name
+MAX_PROCESSES = int(settings.MAX_PROCESSES.default)       # RLIMIT_NPROC counts every process (and thread) of the uid
 UID_RANGE = (200_000, 1_000_000)          # ids no account on a normal system uses
 LEVELS = ("namespaces", "permissions", "none")
 TEMP_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")
@@ -52,7 +55,7 @@ TEMP_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")
 
 def level() -> tuple[str, str]:
     """The isolation level student kernels get here, and why it is not a stronger one ("" at ``namespaces``)."""
-    return _level(os.environ.get(SANDBOX_ENV, "1"), os.environ.get(LEVEL_ENV, ""))
+    return _level(settings.SANDBOX.value(), settings.SANDBOX_LEVEL.value())
 
 
 @lru_cache(maxsize=None)
@@ -122,11 +125,11 @@ def kernel_env(lvl: str, uid: int, scratch: str, readonly: list[str]) -> dict[st
     """What the student kernelspec passes to ``rnngrade.limited_kernel``."""
     return {LEVEL_ENV: lvl, UID_ENV: str(uid), SCRATCH_ENV: scratch,
             READONLY_ENV: os.pathsep.join(dict.fromkeys(str(p) for p in readonly)),
-            SCRATCH_MB_ENV: str(scratch_mb()), MAX_PROCESSES_ENV: os.environ.get(MAX_PROCESSES_ENV, str(MAX_PROCESSES))}
+            SCRATCH_MB_ENV: str(scratch_mb()), MAX_PROCESSES_ENV: str(settings.MAX_PROCESSES.as_int())}
 
 
 def scratch_mb() -> int:
-    return int(os.environ.get(SCRATCH_MB_ENV, DEFAULT_SCRATCH_MB))
+    return settings.SCRATCH_MB.as_int()
 
 
 def readonly_paths(course_root: Path) -> list[str]:
@@ -152,7 +155,7 @@ def readonly_paths(course_root: Path) -> list[str]:
 
 def protected_paths(course_root: Path, workspace: Path) -> list[Path]:
     """What the permissions level makes unreadable to the sandbox user."""
-    extra = [Path(p) for p in os.environ.get(HIDE_ENV, "").split(os.pathsep) if p]
+    extra = [Path(p) for p in settings.HIDE.as_paths()]
     grader = Path(__file__).resolve().parent
     paths = [course_root / "solutions", course_root / ".git", course_root / "autograder", grader, workspace, *extra]
     return [p for p in paths if p.exists()]
@@ -232,12 +235,12 @@ def remove_owned(uid: int, top: str) -> None:
 def clean_up(env: dict) -> None:
     """After a student kernel has stopped: kill what is left of its user id and, at the permissions level, delete
     its files (at the namespaces level its tmpfs mounts died with its namespaces)."""
-    lvl, uid = env.get(LEVEL_ENV), env.get(UID_ENV)
+    lvl, uid = settings.SANDBOX_LEVEL.value(env), settings.SANDBOX_UID.value(env)
     if lvl not in ("namespaces", "permissions") or not uid:
         return
     kill_all(int(uid))
     if lvl == "permissions":
-        shutil.rmtree(os.path.join(env[SCRATCH_ENV], "home"), ignore_errors=True)
+        shutil.rmtree(os.path.join(settings.SCRATCH.value(env), "home"), ignore_errors=True)
         for top in TEMP_FOLDERS:
             remove_owned(int(uid), top)
 
@@ -261,7 +264,7 @@ def remove_scratch(folder: str | None) -> None:
 def hide_also(folder: Path) -> None:
     """Add a results folder to what the permissions level makes unreadable (it is created now so that it can be)."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [p for p in os.environ.get(HIDE_ENV, "").split(os.pathsep) if p] + [str(folder.resolve())]
+    paths = settings.HIDE.as_paths() + [str(folder.resolve())]
     os.environ[HIDE_ENV] = os.pathsep.join(dict.fromkeys(paths))
 
 

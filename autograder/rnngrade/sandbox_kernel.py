@@ -6,20 +6,20 @@ import ctypes
 import os
 import resource
 
-from .sandbox import MAX_PROCESSES, MAX_PROCESSES_ENV, SCRATCH_ENV, UID_ENV
+from . import settings
 from .sandbox_root import HOME
 
 CLONE_NEWNET = 0x40000000
 
 
 def _uid() -> int:
-    return int(os.environ[UID_ENV])
+    return settings.SANDBOX_UID.as_int()
 
 
 def home_folder(level: str) -> str:
     """``/tmp/home`` inside the namespace sandbox (on its private tmpfs); the workspace's ``home/`` at the
     permissions level (emptied by the grader after each notebook)."""
-    return HOME if level == "namespaces" else os.path.join(os.environ[SCRATCH_ENV], "home")
+    return HOME if level == "namespaces" else os.path.join(settings.SCRATCH.value(), "home")
 
 
 def prepare_home(level: str) -> None:
@@ -70,7 +70,7 @@ def drop_privileges() -> None:
     for dirpath, dirnames, filenames in os.walk(os.environ["HOME"]):   # what IPython made there too
         for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
             os.lchown(name, uid, uid)
-    cap = int(os.environ.get(MAX_PROCESSES_ENV, MAX_PROCESSES))
+    cap = settings.MAX_PROCESSES.as_int()
     resource.setrlimit(resource.RLIMIT_NPROC, (cap, cap))
     os.setgroups([])
     os.setgid(uid)

@@ -24,9 +24,11 @@ import os
 import shutil
 import sys
 
+from . import settings
+
 CONNECTION_FILE = "/run/rnngrade/connection.json"
 HOME = "/tmp/home"
-INSIDE_ENV = "RNNGRADE_INSIDE_SANDBOX"
+INSIDE_ENV = settings.INSIDE_SANDBOX.name
 ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf", "/etc/host.conf", "/etc/fonts")
 USR_FOLDERS = ("/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/libx32", "/usr/bin")
 TOP_LINKS = ("/lib", "/lib64", "/lib32", "/libx32", "/bin")
@@ -83,9 +85,7 @@ def _parents(path: str, made: set[str]) -> list[str]:
 
 def command(connection_file: str, env: dict) -> list[str]:
     """The bwrap command line that runs ``python -m rnngrade.limited_kernel`` inside the sandbox."""
-    from .sandbox import READONLY_ENV, SCRATCH_ENV, scratch_mb
-
-    size = str(scratch_mb() * 2**20)
+    size = str(settings.SCRATCH_MB.as_int() * 2**20)
     args = [bwrap(), "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--hostname", "rnngrade", "--die-with-parent", "--new-session", *_system()]
     args += ["--proc", "/proc", "--dev", "/dev",
@@ -94,13 +94,13 @@ def command(connection_file: str, env: dict) -> list[str]:
              "--size", size, "--perms", "1777", "--tmpfs", "/dev/shm"]
     # after the tmpfs mounts, so that a folder that lives under /tmp on the host is not covered by them
     python = [os.path.realpath(sys.base_prefix), sys.prefix]
-    extra = [p for p in env.get(READONLY_ENV, "").split(os.pathsep) if p]
+    extra = settings.READONLY.as_paths(env)
     made = {"/", "/usr", "/etc", "/tmp", "/var/tmp", "/dev", "/dev/shm", "/proc"}
     for p in dict.fromkeys(python + extra):
         if os.path.exists(p):
             args += [*_parents(p, made), "--ro-bind", p, p]
     args += ["--ro-bind", connection_file, CONNECTION_FILE]
-    sockets = os.path.join(env[SCRATCH_ENV], "sockets")
+    sockets = os.path.join(settings.SCRATCH.value(env), "sockets")
     args += [*_parents(sockets, made), "--bind", sockets, sockets, "--chdir", "/tmp", "--setenv", INSIDE_ENV, "1",
              # ipykernel would watch its parent process id (not this one, in the new PID namespace); 1 turns that off
              "--setenv", "JPY_PARENT_PID", "1",

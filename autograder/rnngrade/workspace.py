@@ -55,7 +55,7 @@ class Workspace:
             (self.root / "exchange").mkdir(exist_ok=True)
             config.Exchange.root = str(self.root / "exchange")   # never the machine-wide exchange
             # Student code runs in a memory-capped kernel whose spec lives in this workspace.
-            from .execution import KERNEL_NAME, install_kernelspec
+            from .kernelspecs import KERNEL_NAME, install_kernelspec
 
             from . import sandbox
 

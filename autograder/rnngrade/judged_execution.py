@@ -1,0 +1,154 @@
+"""Judging outside the student's process: the execute step for notebooks whose source asks for it.
+
+A notebook whose source says ``"rnngrade": {"judge": "separate"}`` in its metadata runs in two kernels
+(``rnngrade.judge`` describes the protocol between them):
+
+- the **student kernel** runs the student's notebook without its test cells; before the student's first cell
+  a bootstrap cell starts the judge's call server in it (``rnngrade.judge.serve``);
+- the **judge kernel** (:class:`JudgeKernel`) runs only the instructor's code taken from the source notebook:
+  each test cell when the submission reaches it, after the locked non-graded code cells (imports, helpers) that
+  precede it in the source, with the solution cells' names bound to proxies that call the student kernel
+  (``rnngrade.judge.install``). A test cell's outputs in the graded notebook are the judge's.
+
+Notebooks without the metadata run as in nbgrader (``SafeExecute``). ``RNNGRADE_JUDGE=kernel`` forces that for
+every notebook (``rnngrade.settings``).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbclient.exceptions import DeadKernelError
+from nbgrader.preprocessors import Execute
+
+from . import settings, source_notebook
+from .execution import SafeExecute, error_output, not_run, run_cell_aside
+from .kernelspecs import JUDGE_KERNEL_NAME, KERNEL_NAME
+
+
+def judge_mode(source: source_notebook.SourceNotebook) -> str:
+    """'separate' when a source notebook asks for its tests to run outside the student's process, else
+    'kernel'. RNNGRADE_JUDGE=kernel forces nbgrader's way for every notebook (to compare, or to debug a test)."""
+    if settings.JUDGE.value() == "kernel":
+        return "kernel"
+    return source.judge_mode
+
+
+class JudgeKernel:
+    """The judge kernel of one notebook: started with ``names`` bound to the student's code behind ``sock``,
+    running the source's cells one at a time, and stopped by :meth:`close` (nbclient's public ``setup_kernel``
+    context, which shuts the kernel down)."""
+
+    def __init__(self, config, kernel_name: str, resources, cwd: str, sock: str, names: list[str]):
+        self.client = Execute(config=config)
+        self.client.kernel_name = kernel_name
+        self.client.nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell()])   # a scratch notebook
+        self.client.resources = resources
+        self.dead = False
+        self._stack = contextlib.ExitStack()
+        self._stack.enter_context(self.client.setup_kernel(cwd=cwd))
+        boot = self._execute(nbformat.v4.new_code_cell(
+            f"from rnngrade.judge import install as _rnngrade_install\n"
+            f"_rnngrade_install(globals(), {sock!r}, {names!r})\n"
+            f"del _rnngrade_install"))
+        if any(o.get("output_type") == "error" for o in boot.outputs):
+            self.close()
+            raise RuntimeError(f"the judge kernel did not start: {boot.outputs}")
+
+    def _execute(self, cell):
+        run_cell_aside(self.client.execute_cell, self.client.nb, cell, 0)
+        return cell
+
+    def run(self, source_cell):
+        """A new cell with ``source_cell``'s code, run in the judge (its outputs say so if the judge died)."""
+        cell = nbformat.v4.new_code_cell(source_cell.source)
+        if self.dead:
+            cell.outputs = [error_output("JudgeDied", "Not run: the judge kernel died earlier.")]
+            return cell
+        try:
+            self._execute(cell)
+        except DeadKernelError:
+            self.dead = True
+            cell.outputs.append(error_output("JudgeDied", "The judge kernel died while running this test."))
+        return cell
+
+    def close(self) -> None:
+        try:
+            self._stack.close()
+        except Exception:  # noqa: BLE001 -- a kernel that is already gone
+            pass
+
+
+class JudgedExecute(SafeExecute):
+    """SafeExecute, plus judging outside the student's process for notebooks whose source asks for it (see the
+    module docstring)."""
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._judge = None
+        source = self._source_notebook(resources)
+        if source is None or judge_mode(source) != "separate":
+            return super().preprocess(nb, resources, km)
+        from .sandbox import spec_env
+
+        scratch = settings.SCRATCH.value(spec_env(self.kernel_name))   # sandboxed: the folder bound into it
+        self._sockdir = tempfile.mkdtemp(prefix="rnnjudge-", dir=os.path.join(scratch, "sockets") if scratch else None)
+        self._sock = os.path.join(self._sockdir, "s")
+        self._bootstrapped = False
+        tests, setup = source.judge_cells
+        self._tests, self._setup = tests, list(setup)   # grade_id -> (position, cell); [(position, cell)] to run
+        try:
+            kernel = JUDGE_KERNEL_NAME if self.kernel_name == KERNEL_NAME else self.kernel_name
+            cwd = (resources or {}).get("metadata", {}).get("path") or self._sockdir
+            self._judge = JudgeKernel(self.config, kernel, resources, cwd, self._sock, source.solution_names)
+            return super().preprocess(nb, resources, km)
+        finally:
+            if self._judge is not None:
+                self._judge.close()
+                self._judge = None
+            shutil.rmtree(self._sockdir, ignore_errors=True)
+
+    def _source_notebook(self, resources):
+        from nbgrader.coursedir import CourseDirectory
+
+        info = (resources or {}).get("nbgrader", {})
+        if not info.get("assignment") or not info.get("notebook"):
+            return None
+        cd = CourseDirectory(config=self.config)
+        path = Path(cd.format_path(cd.source_directory, ".", info["assignment"])) / f"{info['notebook']}.ipynb"
+        return source_notebook.load(path) if path.exists() else None
+
+    def _start_server(self, resources, index: int) -> None:
+        """The judge's call server starts in the student's kernel before any of the student's code."""
+        uid = settings.SANDBOX_UID.value(getattr(self.km.kernel_spec, "env", None) or {})
+        if uid:
+            os.chown(self._sockdir, int(uid), int(uid))   # posix-only: guarded (the sandbox's uid, Linux only)
+        boot = nbformat.v4.new_code_cell(
+            f"from rnngrade.judge import serve as _rnngrade_serve\n_rnngrade_serve({self._sock!r})\n"
+            f"del _rnngrade_serve")
+        run_cell_aside(lambda c, i: SafeExecute.preprocess_cell(self, c, resources, i), self.nb, boot, index)
+
+    def preprocess_cell(self, cell, resources, index):
+        if self._judge is None or cell.cell_type != "code":
+            return super().preprocess_cell(cell, resources, index)
+        if not self._bootstrapped:
+            self._bootstrapped = True
+            self._start_server(resources, index)
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not (meta.get("grade") and not meta.get("solution")):
+            return super().preprocess_cell(cell, resources, index)      # the student's kernel
+        gid = meta.get("grade_id")
+        if self._dead_at is not None:
+            cell.outputs = not_run(self._dead_at)
+        elif gid not in self._tests:
+            cell.outputs = [error_output("UnknownTest", f"No test with grade_id {gid!r} in the source notebook.")]
+        else:
+            pos, source = self._tests[gid]
+            # the instructor's locked set-up cells that come before this test in the source, once each
+            while self._setup and self._setup[0][0] < pos:
+                self._judge.run(self._setup.pop(0)[1])
+            cell.outputs = self._judge.run(source).outputs
+        return cell, resources
