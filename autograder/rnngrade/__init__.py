@@ -5,6 +5,7 @@ The grading pipeline, in the order its steps run (``rnngrade.grading`` runs them
 
 - ``rnngrade.grading``          -- grade one student's submission: the named steps below, in order
 - ``rnngrade.submission``       -- locate: open a submission (folder or zip) and find the notebooks in it
+- ``rnngrade.by_name``          -- repair: a notebook that lost its grading metadata, its cells found by name
 - ``rnngrade.normalize``        -- repair: copied and moved cells, against the source notebook
 - ``rnngrade.workspace``        -- stage: a throw-away nbgrader course folder and gradebook per run
 - ``rnngrade.execution``        -- execute: nbgrader's Execute, surviving a dead kernel
