@@ -16,6 +16,9 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 
+from . import timings
+from .demo_cells import DemoCells, is_demo_source_cell
+
 KERNEL_NAME = "rnngrade-python3"          # the student's kernel
 JUDGE_KERNEL_NAME = "rnngrade-judge"       # the kernel that runs the tests of separately judged notebooks
 MEMORY_ENV = "RNNGRADE_MEMORY_MB"
@@ -31,22 +34,53 @@ def _not_run(dead_at: int) -> list[NotebookNode]:
     return [_error("KernelDied", f"Not run: the kernel died earlier, in code cell {dead_at}.")]
 
 
+def _notebook_name(resources) -> str:
+    return str((resources or {}).get("nbgrader", {}).get("notebook", ""))
+
+
 class SafeExecute(Execute):
-    """nbgrader's Execute, but a dead kernel costs only the cells from the one that killed it onwards."""
+    """nbgrader's Execute, but a dead kernel costs only the cells from the one that killed it onwards.
+
+    Cells the source notebook marks as demonstrations are not run (``rnngrade.demo_cells``; JudgedExecute reads
+    the source), and the time of each step is recorded (``rnngrade.timings``)."""
+
+    _demo = DemoCells()          # none: JudgedExecute sets the source notebook's for each run
+    _timed_nb = ""
 
     def preprocess(self, nb, resources=None, km=None):
         from .sandbox import clean_up, spec_env
 
         self._dead_at = None
         self._unresponsive = 0
+        self._timed_nb = _notebook_name(resources)
         try:
             return super().preprocess(nb, resources, km)
         finally:
             clean_up(spec_env(self.kernel_name))    # nothing of the student's kernel outlives its notebook
 
+    # timing hooks (rnngrade.timings): nbclient calls these by name
+    def start_new_kernel(self, **kwargs):
+        with timings.current().phase("kernel_start", self._timed_nb):
+            return super().start_new_kernel(**kwargs)
+
+    def start_new_kernel_client(self):
+        with timings.current().phase("kernel_start", self._timed_nb):
+            return super().start_new_kernel_client()
+
+    def _cleanup_kernel(self):
+        with timings.current().phase("kernel_stop", self._timed_nb):
+            return super()._cleanup_kernel()
+
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
+        if self._demo.skips(cell):                  # rnngrade.demo_cells: the source marks it as a demonstration
+            timings.current().count("skipped_demo_cells", 1, self._timed_nb)
+            return self._demo.skip(cell), resources
+        with timings.current().phase("student_cells", self._timed_nb):
+            return self._run_student_cell(cell, resources, index)
+
+    def _run_student_cell(self, cell, resources, index):
         if self._dead_at is not None:
             cell.outputs = _not_run(self._dead_at)
             return cell, resources
@@ -139,7 +173,10 @@ class JudgedExecute(SafeExecute):
 
     def preprocess(self, nb, resources=None, km=None):
         self._judge = None
+        self._judge_dead = True
+        self._timed_nb = _notebook_name(resources)
         source = self._source_notebook(resources)
+        self._demo = DemoCells(source)
         if source is None or judge_mode(source) != "separate":
             return super().preprocess(nb, resources, km)
         import tempfile
@@ -157,7 +194,7 @@ class JudgedExecute(SafeExecute):
                 continue
             if meta.get("grade"):
                 self._tests[meta.get("grade_id")] = (pos, cell)
-            elif meta.get("locked"):
+            elif meta.get("locked") and not is_demo_source_cell(cell):   # the judge skips demonstrations too
                 self._setup.append((pos, cell))
         self._start_judge(resources, solution_names(source))
         try:
@@ -186,8 +223,9 @@ class JudgedExecute(SafeExecute):
         judge.resources = resources
         judge.km = judge.create_kernel_manager()
         cwd = (resources or {}).get("metadata", {}).get("path") or self._sockdir
-        judge.start_new_kernel(cwd=cwd)
-        judge.start_new_kernel_client()
+        with timings.current().phase("kernel_start", self._timed_nb):
+            judge.start_new_kernel(cwd=cwd)
+            judge.start_new_kernel_client()
         self._judge = judge
         boot = nbformat.v4.new_code_cell(
             f"from rnngrade.judge import install as _rnngrade_install\n"
@@ -202,14 +240,39 @@ class JudgedExecute(SafeExecute):
         import shutil
 
         if self._judge is not None:
+            self._record_round_trips()
             try:
-                self._judge._cleanup_kernel()
+                with timings.current().phase("kernel_stop", self._timed_nb):
+                    self._judge._cleanup_kernel()
             except Exception:  # noqa: BLE001
                 pass
             self._judge = None
         shutil.rmtree(self._sockdir, ignore_errors=True)
 
-    def _run_in_judge(self, source_cell):
+    def _record_round_trips(self) -> None:
+        """Ask the judge how many calls it made to the student's kernel and how long they took (timings only)."""
+        import json
+
+        import nbformat
+
+        if self._judge_dead:
+            return
+        cell = nbformat.v4.new_code_cell("import json as _j, rnngrade.judge as _rj\n"
+                                         "print(_j.dumps(_rj.ROUND_TRIPS)); del _j, _rj")
+        try:
+            self._judge.execute_cell(cell, 0)
+            text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+            stats = json.loads(text.strip().splitlines()[-1])
+            timings.current().count("round_trips", int(stats["calls"]), self._timed_nb)
+            timings.current().add("round_trip_s", float(stats["seconds"]), self._timed_nb)
+        except Exception:  # noqa: BLE001 -- timings are information; a judge that cannot say costs nothing
+            pass
+
+    def _run_in_judge(self, source_cell, phase: str = "judge_tests"):
+        with timings.current().phase(phase, self._timed_nb):
+            return self._execute_in_judge(source_cell)
+
+    def _execute_in_judge(self, source_cell):
         import nbformat
 
         cell = nbformat.v4.new_code_cell(source_cell.source)
@@ -250,6 +313,6 @@ class JudgedExecute(SafeExecute):
             pos, source = self._tests[gid]
             # the instructor's locked set-up cells that come before this test in the source, once each
             while self._setup and self._setup[0][0] < pos:
-                self._run_in_judge(self._setup.pop(0)[1])
+                self._run_in_judge(self._setup.pop(0)[1], "judge_setup")
             cell.outputs = self._run_in_judge(source).outputs
         return cell, resources

@@ -17,6 +17,7 @@ from .course import HIDDEN_BEGIN, Course
 from .normalize import normalize
 from .sandbox import describe
 from .submission import Submission
+from .timings import start as start_timings
 from .workspace import Workspace
 
 STUDENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}$")
@@ -51,6 +52,7 @@ class StudentResult:
     feedback: dict[str, str] = field(default_factory=dict)  # notebook -> HTML
     assignments: list[str] = field(default_factory=list)    # the assignments graded, in course order
     autograded: dict[str, str] = field(default_factory=dict)  # notebook -> the autograded notebook (JSON text)
+    timings: dict = field(default_factory=dict)     # seconds per phase of this run (rnngrade.timings)
 
     @property
     def auto_tests(self) -> list[TestResult]:
@@ -155,6 +157,7 @@ def grade_submission(course: Course, submission_path: str | Path, student: str =
     from .feedback import feedback_html
 
     check_student_id(student)
+    clock = start_timings()
     result = StudentResult(student)
     index = course.notebook_index()
     selected = resolve(course, assignments) if assignments else None
@@ -166,7 +169,8 @@ def grade_submission(course: Course, submission_path: str | Path, student: str =
             result.assignments = selected or contained(course, located.found) or course.assignments()
             result.notes += not_selected_notes(course, located.found, result.assignments)
             if ws is None:
-                ws = Workspace(course, result.assignments)
+                with clock.phase("workspace"):
+                    ws = Workspace(course, result.assignments)
             if not located.found:
                 result.notes.append("No notebook of the course was found in the submission "
                                     f"(expected any of: {', '.join(n + '.ipynb' for n in index)}).")
@@ -177,7 +181,8 @@ def grade_submission(course: Course, submission_path: str | Path, student: str =
                 result.notes.append(f"Ignored {name}: not a notebook of this course.")
             for name in located.duplicates:
                 result.notes.append(f"Ignored {name}: another copy of the same notebook was graded.")
-            ws.generate()
+            with clock.phase("workspace"):
+                ws.generate()
             result.notes.append(describe(*ws.sandbox_level))
             graded: dict[str, Path] = {}
             for a in result.assignments:
@@ -192,18 +197,20 @@ def grade_submission(course: Course, submission_path: str | Path, student: str =
                         continue
                     path = ws.submit(student, a, nb, located.found[nb])
                     try:
-                        source = nbformat.read(str(course.solutions / a / f"{nb}.ipynb"), as_version=4)
-                        repaired, repairs = normalize(node, source)
-                        if repairs:
-                            nbformat.write(repaired, str(path))
-                            result.notes += [f"{nb}.ipynb: {line}" for line in repairs]
+                        with clock.phase("repair", nb):
+                            source = nbformat.read(str(course.solutions / a / f"{nb}.ipynb"), as_version=4)
+                            repaired, repairs = normalize(node, source)
+                            if repairs:
+                                nbformat.write(repaired, str(path))
+                                result.notes += [f"{nb}.ipynb: {line}" for line in repairs]
                     except Exception as exc:  # noqa: BLE001 -- a notebook too odd to repair is graded as it is
                         result.notes.append(f"{nb}.ipynb: its cells could not be checked for copies and moves "
                                             f"({type(exc).__name__}); graded as submitted.")
                     readable.append(nb)
                 if not readable:
                     continue
-                res = ws.autograde(student, a)
+                with clock.autograde(a, readable):
+                    res = ws.autograde(student, a)
                 if not res.get("success"):
                     err = (res.get("error") or res.get("log") or "").strip().splitlines()
                     result.notes.append(f"Autograding {a} failed: {err[-1] if err else 'unknown error'}; "
@@ -212,15 +219,18 @@ def grade_submission(course: Course, submission_path: str | Path, student: str =
                 for nb in readable:
                     graded[nb] = ws.autograded_path(student, a, nb)
             attempted = set(located.found)
-        _collect(course, ws, student, graded, attempted, result)
+        with clock.phase("collect"):
+            _collect(course, ws, student, graded, attempted, result)
         for nb, path in graded.items():
             if path.exists():
                 result.autograded[nb] = path.read_text(encoding="utf-8")
                 if feedback:
-                    result.feedback[nb] = feedback_html(course, index[nb], nb, path, result)
+                    with clock.phase("feedback", nb):
+                        result.feedback[nb] = feedback_html(course, index[nb], nb, path, result)
     finally:
         if own_ws and ws is not None:
             ws.close()
+    result.timings = clock.finish().as_dict()
     return result
 
 

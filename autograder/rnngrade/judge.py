@@ -54,6 +54,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 import traceback
 import warnings
 
@@ -68,6 +69,7 @@ DEFAULT_CALL_TIMEOUT_S = 60.0
 _LEN = struct.Struct(">Q")
 _PY_TYPES = (bool, int, float, str, type(None))
 _CLASS_MODULES = ("torch.nn.", "torch.optim.")   # classes a handle may report to isinstance
+ROUND_TRIPS = {"calls": 0, "seconds": 0.0}       # judge side: requests to the student kernel (rnngrade.timings)
 
 
 class StudentCodeError(Exception):
@@ -670,6 +672,7 @@ class _Connection:
         if header["op"] in ("call", "hcall"):
             header["rng"] = self._random_state(blobs)
         header["grad"] = bool(torch.is_grad_enabled()) if torch is not None else True
+        started = time.perf_counter()
         try:
             if self.sock is None:
                 self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -682,6 +685,9 @@ class _Connection:
             if isinstance(exc, socket.timeout):
                 raise TimeoutError(f"{label} did not return within {self.timeout:.0f} s") from None
             raise JudgeProtocolError(f"calling {label} in the student's kernel failed: {exc}") from None
+        finally:
+            ROUND_TRIPS["calls"] += 1
+            ROUND_TRIPS["seconds"] += time.perf_counter() - started
         for category, message in reply.get("warnings", [])[:20]:
             cls = getattr(builtins, str(category), None)
             if not (isinstance(cls, type) and issubclass(cls, Warning)):
