@@ -43,36 +43,46 @@ def test_discover(batch, toy):
     assert [e.student for e in entries] == ["alice", "bob", "carol_12345", "dave", "eve"]
 
 
-def test_parallel_equals_serial_and_resume(batch, toy, tmp_path):
-    logs1, logs2 = [], []
-    r1 = grade_batch(toy, batch, tmp_path / "serial", workers=1, feedback=False, log=logs1.append)
+@pytest.fixture(scope="module")
+def serial(batch, toy, tmp_path_factory):
+    """The batch graded once with one worker: the reference the other runs are compared with."""
+    out = tmp_path_factory.mktemp("serial")
+    logs = []
+    return grade_batch(toy, batch, out, workers=1, feedback=False, log=logs.append), out
+
+
+def test_parallel_equals_serial_and_resume(batch, toy, serial, tmp_path):
+    r1, serial_out = serial
+    logs2 = []
     r2 = grade_batch(toy, batch, tmp_path / "parallel", workers=2, feedback=False, log=logs2.append)
     assert [(s, score) for s, score, _ in r1] == [(s, score) for s, score, _ in r2]
     assert dict((s, score) for s, score, _ in r1) == {"alice": 4, "bob": 3, "carol_12345": 1, "dave": 0, "eve": None}
-    csv1 = (tmp_path / "serial" / "grades.csv").read_bytes()
+    csv1 = (serial_out / "grades.csv").read_bytes()
     assert csv1 == (tmp_path / "parallel" / "grades.csv").read_bytes()
     lines = csv1.decode().splitlines()
     assert lines[0].startswith("student,score,max_score,toy: test_add") and len(lines) == 5   # eve has no row
-    assert "zip" in (tmp_path / "serial" / "eve" / "error.txt").read_text()
+    assert "zip" in (serial_out / "eve" / "error.txt").read_text()
 
-    # resume: a run killed before bob finished, and carol resubmitted meanwhile
-    shutil.rmtree(tmp_path / "serial" / "bob")
+    # resume (on a copy of the serial run): a run killed before bob finished, and carol resubmitted meanwhile
+    resumed = tmp_path / "resumed"
+    shutil.copytree(serial_out, resumed)
+    shutil.rmtree(resumed / "bob")
     logs3 = []
-    r3 = grade_batch(toy, batch, tmp_path / "serial", workers=1, feedback=False, log=logs3.append)
+    r3 = grade_batch(toy, batch, resumed, workers=1, feedback=False, log=logs3.append)
     assert logs3[0].startswith("5 submissions: 3 already graded, 2 to grade")   # bob, and eve (never finished)
     assert dict((s, sc) for s, sc, _ in r3) == dict((s, sc) for s, sc, _ in r1)
-    assert (tmp_path / "serial" / "grades.csv").read_bytes() == csv1
+    assert (resumed / "grades.csv").read_bytes() == csv1
 
 
-def test_dask_cluster_gives_the_same_grades(batch, toy, tmp_path):
+def test_dask_cluster_gives_the_same_grades(batch, toy, serial, tmp_path):
     """A real Dask distributed cluster on loopback: a scheduler and two worker processes."""
     from distributed import LocalCluster
 
-    grade_batch(toy, batch, tmp_path / "serial", workers=1, feedback=False, log=lambda *_: None)
+    _, serial_out = serial
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         r = grade_batch(toy, batch, tmp_path / "dask", feedback=False, log=lambda *_: None,
                         scheduler=cluster.scheduler_address)
     assert dict((s, sc) for s, sc, _ in r) == {"alice": 4, "bob": 3, "carol_12345": 1, "dave": 0, "eve": None}
-    assert (tmp_path / "dask" / "grades.csv").read_bytes() == (tmp_path / "serial" / "grades.csv").read_bytes()
+    assert (tmp_path / "dask" / "grades.csv").read_bytes() == (serial_out / "grades.csv").read_bytes()

@@ -8,13 +8,16 @@ The grading pipeline, in the order its steps run (``rnngrade.grading`` runs them
 - ``rnngrade.by_name``          -- repair: a notebook that lost its grading metadata, its cells found by name
 - ``rnngrade.normalize``        -- repair: copied and moved cells, against the source notebook
 - ``rnngrade.workspace``        -- stage: a throw-away nbgrader course folder and gradebook per run
+- ``rnngrade.alembic_head``     -- stage: nbgrader's gradebook schema version, asked once per process
 - ``rnngrade.execution``        -- execute: nbgrader's Execute, surviving a dead kernel
+- ``rnngrade.demo_cells``       -- execute: the source's demonstration cells, which grading does not run
 - ``rnngrade.judged_execution`` -- judge: tests run in a second kernel for notebooks that ask for it
 - ``rnngrade.judge``            -- the protocol between the student's kernel and the judge's (a package)
 - ``rnngrade.collect``          -- collect: per-test scores and messages from the gradebook
 - ``rnngrade.feedback``         -- render: feedback HTML that shows what failed but not hidden-test source
 - ``rnngrade.source_notebook``  -- a solution notebook parsed once, shared by every step
 - ``rnngrade.results``          -- what grading produces (TestResult, StudentResult)
+- ``rnngrade.timings``          -- where one grading run's seconds go, per step and notebook
 
 Kernels, limits and the sandbox:
 

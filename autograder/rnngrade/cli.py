@@ -111,6 +111,12 @@ def cmd_grade(args) -> int:
 
     course = Course.here()
     assignments = _selected(course, args.assignment)
+    if args.timings:
+        import os
+
+        from .settings import TIMINGS
+
+        os.environ[TIMINGS.name] = "1"       # batch workers inherit it
     _report_sandbox()
     hide_also(Path(args.out))
     if args.batch and refuse_batch(args.unsafe_no_sandbox):
@@ -257,6 +263,8 @@ def main(argv=None) -> int:
     g.add_argument("--student", help="student id (default: the submission's file or folder name)")
     g.add_argument("--out", default="grading", help="output folder (default: grading/)")
     g.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
+    g.add_argument("--timings", action="store_true",
+                   help="also write OUT/timings.json: seconds per grading phase (also RNNGRADE_TIMINGS=1)")
     g.add_argument("--assignment", action="append",
                    help=ASSIGNMENT_HELP + " (default: the assignments the submission contains; with --batch, those "
                                           "any submission of the batch contains)")

@@ -31,6 +31,9 @@ def shared_config() -> Config:
                                            SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     c.Execute.timeout = settings.CELL_TIMEOUT.as_int()
     c.Execute.interrupt_on_timeout = True
+    # A graded kernel is thrown away: stop it at once instead of waiting for it to shut down politely (seconds per
+    # kernel); what it leaves behind is killed anyway (rnngrade.sandbox.clean_up).
+    c.Execute.shutdown_kernel = "immediate"
     # A student who deletes a graded cell gets it back (and a 0 for it), never a missing score.
     c.OverwriteCells.add_missing_cells = True
     c.LimitOutput.max_lines = MAX_OUTPUT_LINES

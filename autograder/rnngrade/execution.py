@@ -15,6 +15,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 
+from . import timings
+from .demo_cells import DemoCells
 from .kernelspecs import memory_limit_mb
 
 
@@ -42,22 +44,54 @@ def run_cell_aside(run, nb, cell, index: int):
         nb.cells[index] = kept
 
 
+def notebook_name(resources) -> str:
+    """The notebook nbgrader is processing, from its ``resources`` ("" when it does not say)."""
+    return str((resources or {}).get("nbgrader", {}).get("notebook", ""))
+
+
 class SafeExecute(Execute):
-    """nbgrader's Execute, but a dead kernel costs only the cells from the one that killed it onwards."""
+    """nbgrader's Execute, but a dead kernel costs only the cells from the one that killed it onwards.
+
+    Cells the source notebook marks as demonstrations are not run (``rnngrade.demo_cells``; JudgedExecute reads
+    the source), and the time of each step is recorded (``rnngrade.timings``)."""
+
+    _demo = DemoCells()          # none: JudgedExecute sets the source notebook's for each run
+    _timed_nb = ""
 
     def preprocess(self, nb, resources=None, km=None):
         from .sandbox import clean_up, spec_env
 
         self._dead_at = None
         self._unresponsive = 0
+        self._timed_nb = notebook_name(resources)
         try:
             return super().preprocess(nb, resources, km)
         finally:
             clean_up(spec_env(self.kernel_name))    # nothing of the student's kernel outlives its notebook
 
+    # timing hooks (rnngrade.timings): nbclient calls these by name
+    def start_new_kernel(self, **kwargs):
+        with timings.current().phase("kernel_start", self._timed_nb):
+            return super().start_new_kernel(**kwargs)
+
+    def start_new_kernel_client(self):
+        with timings.current().phase("kernel_start", self._timed_nb):
+            return super().start_new_kernel_client()
+
+    def _cleanup_kernel(self):
+        with timings.current().phase("kernel_stop", self._timed_nb):
+            return super()._cleanup_kernel()
+
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
+        if self._demo.skips(cell):                  # rnngrade.demo_cells: the source marks it as a demonstration
+            timings.current().count("skipped_demo_cells", 1, self._timed_nb)
+            return self._demo.skip(cell), resources
+        with timings.current().phase("student_cells", self._timed_nb):
+            return self._run_student_cell(cell, resources, index)
+
+    def _run_student_cell(self, cell, resources, index):
         if self._dead_at is not None:
             cell.outputs = not_run(self._dead_at)
             return cell, resources

@@ -35,6 +35,8 @@ from .normalize import normalize
 from .results import StudentResult, TestResult  # noqa: F401 -- the results' classes, imported from here too
 from .sandbox import describe
 from .submission import Located, Submission
+from .timings import current as current_timings
+from .timings import start as start_timings
 from .workspace import Workspace
 
 
@@ -51,15 +53,17 @@ def grade_submission(course: Course, submission_path: str | Path, student: str =
     from .assignments import resolve
 
     student_ids.check(student)
+    clock = start_timings()            # seconds per step (rnngrade.timings; written out with --timings)
     result = StudentResult(student)
     selected = resolve(course, assignments) if assignments else None
     ws = workspace
     try:
         with Submission(submission_path) as sub:
             located = locate(course, sub, selected, result)
-            if ws is None:
-                ws = Workspace(course, result.assignments)
-            ws.generate()
+            with clock.phase("workspace"):
+                if ws is None:
+                    ws = Workspace(course, result.assignments)
+                ws.generate()
             result.notes.append(describe(*ws.sandbox_level))
             graded: dict[str, Path] = {}
             for a in result.assignments:
@@ -68,11 +72,13 @@ def grade_submission(course: Course, submission_path: str | Path, student: str =
                 if staged:
                     graded.update(execute(ws, student, a, staged, result))
             attempted = set(located.found)
-        collect(course, ws, student, graded, attempted, result)
+        with clock.phase("collect"):
+            collect(course, ws, student, graded, attempted, result)
         render(course, graded, feedback, result)
     finally:
         if workspace is None and ws is not None:
             ws.close()
+    result.timings = clock.finish().as_dict()
     return result
 
 
@@ -110,17 +116,25 @@ def repair_and_stage(course: Course, ws: Workspace, student: str, assignment: st
         return False
     path = ws.submit(student, assignment, notebook, found)
     try:
-        release = nbformat.read(str(ws.release_path(assignment) / f"{notebook}.ipynb"), as_version=4)
-        node, found_by_name = by_name(node, source_notebook.of_course(course, assignment, notebook).nb, release)
-        repaired, repairs = normalize(node, source_notebook.of_course(course, assignment, notebook).nb)
-        repairs = found_by_name + repairs
-        if repairs:
-            nbformat.write(repaired, str(path))
-            result.notes += [f"{notebook}.ipynb: {line}" for line in repairs]
+        with current_timings().phase("repair", notebook):
+            _repair(course, ws, assignment, notebook, node, path, result)
     except Exception as exc:  # noqa: BLE001 -- a notebook too odd to repair is graded as it is
         result.notes.append(f"{notebook}.ipynb: its cells could not be checked for copies and moves "
                             f"({type(exc).__name__}); graded as submitted.")
     return True
+
+
+def _repair(course: Course, ws: Workspace, assignment: str, notebook: str, node, path: Path,
+            result: StudentResult) -> None:
+    """Step 2 on a staged copy: cells found by name, then copies and moves undone; notes what it changed."""
+    release = nbformat.read(str(ws.release_path(assignment) / f"{notebook}.ipynb"), as_version=4)
+    source = source_notebook.of_course(course, assignment, notebook).nb
+    node, found_by_name = by_name(node, source, release)
+    repaired, repairs = normalize(node, source)
+    repairs = found_by_name + repairs
+    if repairs:
+        nbformat.write(repaired, str(path))
+        result.notes += [f"{notebook}.ipynb: {line}" for line in repairs]
 
 
 def execute(ws: Workspace, student: str, assignment: str, notebooks: list[str],
@@ -128,7 +142,8 @@ def execute(ws: Workspace, student: str, assignment: str, notebooks: list[str],
     """Steps 4 and 5: nbgrader's autograde of one staged assignment (executing, and judging where the source asks
     for it: ``shared_config`` puts ``JudgedExecute`` in nbgrader's pipeline). The autograded notebooks by name;
     none (with a note) when nbgrader failed."""
-    res = ws.autograde(student, assignment)
+    with current_timings().autograde(assignment, notebooks):
+        res = ws.autograde(student, assignment)
     if not res.get("success"):
         err = (res.get("error") or res.get("log") or "").strip().splitlines()
         result.notes.append(f"Autograding {assignment} failed: {err[-1] if err else 'unknown error'}; "
@@ -144,4 +159,5 @@ def render(course: Course, graded: dict[str, Path], feedback: bool, result: Stud
         if path.exists():
             result.autograded[nb] = path.read_text(encoding="utf-8")
             if feedback:
-                result.feedback[nb] = feedback_html(course, index[nb], nb, path, result)
+                with current_timings().phase("feedback", nb):
+                    result.feedback[nb] = feedback_html(course, index[nb], nb, path, result)

@@ -25,8 +25,8 @@ import nbformat
 from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import Execute
 
-from . import settings, source_notebook
-from .execution import SafeExecute, error_output, not_run, run_cell_aside
+from . import settings, source_notebook, timings
+from .execution import SafeExecute, error_output, not_run, notebook_name, run_cell_aside
 from .kernelspecs import JUDGE_KERNEL_NAME, KERNEL_NAME
 
 
@@ -43,14 +43,17 @@ class JudgeKernel:
     running the source's cells one at a time, and stopped by :meth:`close` (nbclient's public ``setup_kernel``
     context, which shuts the kernel down)."""
 
-    def __init__(self, config, kernel_name: str, resources, cwd: str, sock: str, names: list[str]):
+    def __init__(self, config, kernel_name: str, resources, cwd: str, sock: str, names: list[str],
+                 timed_nb: str = ""):
+        self.timed_nb = timed_nb              # the notebook its time is recorded for (rnngrade.timings)
         self.client = Execute(config=config)
         self.client.kernel_name = kernel_name
         self.client.nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell()])   # a scratch notebook
         self.client.resources = resources
         self.dead = False
         self._stack = contextlib.ExitStack()
-        self._stack.enter_context(self.client.setup_kernel(cwd=cwd))
+        with timings.current().phase("kernel_start", timed_nb):
+            self._stack.enter_context(self.client.setup_kernel(cwd=cwd))
         boot = self._execute(nbformat.v4.new_code_cell(
             f"from rnngrade.judge import install as _rnngrade_install\n"
             f"_rnngrade_install(globals(), {sock!r}, {names!r})\n"
@@ -63,8 +66,13 @@ class JudgeKernel:
         run_cell_aside(self.client.execute_cell, self.client.nb, cell, 0)
         return cell
 
-    def run(self, source_cell):
-        """A new cell with ``source_cell``'s code, run in the judge (its outputs say so if the judge died)."""
+    def run(self, source_cell, phase: str = "judge_tests"):
+        """A new cell with ``source_cell``'s code, run in the judge (its outputs say so if the judge died); its
+        time counts to ``phase``."""
+        with timings.current().phase(phase, self.timed_nb):
+            return self._run(source_cell)
+
+    def _run(self, source_cell):
         cell = nbformat.v4.new_code_cell(source_cell.source)
         if self.dead:
             cell.outputs = [error_output("JudgeDied", "Not run: the judge kernel died earlier.")]
@@ -76,11 +84,28 @@ class JudgeKernel:
             cell.outputs.append(error_output("JudgeDied", "The judge kernel died while running this test."))
         return cell
 
-    def close(self) -> None:
+    def round_trips(self) -> None:
+        """Ask the judge how many calls it made to the student's kernel and how long they took (timings only)."""
+        import json
+
+        if self.dead:
+            return
+        cell = self._run(nbformat.v4.new_code_cell("import json as _j, rnngrade.judge as _rj\n"
+                                                   "print(_j.dumps(_rj.ROUND_TRIPS)); del _j, _rj"))
         try:
-            self._stack.close()
-        except Exception:  # noqa: BLE001 -- a kernel that is already gone
+            text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+            stats = json.loads(text.strip().splitlines()[-1])
+            timings.current().count("round_trips", int(stats["calls"]), self.timed_nb)
+            timings.current().add("round_trip_s", float(stats["seconds"]), self.timed_nb)
+        except Exception:  # noqa: BLE001 -- timings are information; a judge that cannot say costs nothing
             pass
+
+    def close(self) -> None:
+        with timings.current().phase("kernel_stop", self.timed_nb):
+            try:
+                self._stack.close()
+            except Exception:  # noqa: BLE001 -- a kernel that is already gone
+                pass
 
 
 class JudgedExecute(SafeExecute):
@@ -89,7 +114,9 @@ class JudgedExecute(SafeExecute):
 
     def preprocess(self, nb, resources=None, km=None):
         self._judge = None
+        self._timed_nb = notebook_name(resources)
         source = self._source_notebook(resources)
+        self._demo = source.demo_cells if source is not None else SafeExecute._demo
         if source is None or judge_mode(source) != "separate":
             return super().preprocess(nb, resources, km)
         from .sandbox import spec_env
@@ -103,10 +130,12 @@ class JudgedExecute(SafeExecute):
         try:
             kernel = JUDGE_KERNEL_NAME if self.kernel_name == KERNEL_NAME else self.kernel_name
             cwd = (resources or {}).get("metadata", {}).get("path") or self._sockdir
-            self._judge = JudgeKernel(self.config, kernel, resources, cwd, self._sock, source.solution_names)
+            self._judge = JudgeKernel(self.config, kernel, resources, cwd, self._sock, source.solution_names,
+                                      self._timed_nb)
             return super().preprocess(nb, resources, km)
         finally:
             if self._judge is not None:
+                self._judge.round_trips()
                 self._judge.close()
                 self._judge = None
             shutil.rmtree(self._sockdir, ignore_errors=True)
@@ -149,6 +178,6 @@ class JudgedExecute(SafeExecute):
             pos, source = self._tests[gid]
             # the instructor's locked set-up cells that come before this test in the source, once each
             while self._setup and self._setup[0][0] < pos:
-                self._judge.run(self._setup.pop(0)[1])
+                self._judge.run(self._setup.pop(0)[1], "judge_setup")
             cell.outputs = self._judge.run(source).outputs
         return cell, resources

@@ -7,8 +7,11 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from .timings import wanted as timings_wanted
+
 STATE_FILE = "graded.json"          # the StudentResult as data (tests, notes, written answers)
 AUTOGRADED_DIR = "autograded"       # the autograded notebooks, to rebuild feedback after hand grading
+TIMINGS_FILE = "timings.json"       # seconds per phase (rnngrade.timings), when RNNGRADE_TIMINGS=1 or --timings
 
 
 def _by_notebook(tests):
@@ -65,6 +68,8 @@ def write_results(result, out_dir: Path) -> dict:
     state = {"student": result.student, "assignments": result.assignments, "notes": result.notes,
              "tests": [asdict(t) for t in result.tests]}
     (out_dir / STATE_FILE).write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
+    if result.timings and timings_wanted():
+        (out_dir / TIMINGS_FILE).write_text(json.dumps(result.timings, indent=1) + "\n", encoding="utf-8")
     if result.autograded:
         ag = out_dir / AUTOGRADED_DIR
         ag.mkdir(exist_ok=True)

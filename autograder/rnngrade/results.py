@@ -32,6 +32,7 @@ class StudentResult:
     feedback: dict[str, str] = field(default_factory=dict)  # notebook -> HTML
     assignments: list[str] = field(default_factory=list)    # the assignments graded, in course order
     autograded: dict[str, str] = field(default_factory=dict)  # notebook -> the autograded notebook (JSON text)
+    timings: dict = field(default_factory=dict)     # seconds per phase of this run (rnngrade.timings)
 
     @property
     def auto_tests(self) -> list[TestResult]:

@@ -19,6 +19,8 @@ variable                    default      meaning
 ``RNNGRADE_MAX_PROCESSES``  512          processes (and threads) the sandbox's user id may have
 ``RNNGRADE_PYTHON``         (venv)       the Python of the Gradescope ``run_autograder`` script (read by that shell
                                          script, ``rnngrade.gradescope``)
+``RNNGRADE_TIMINGS``        0            ``1``: ``rnngrade grade`` also writes ``timings.json`` (seconds per grading
+                                         phase, ``rnngrade.timings``); ``--timings`` sets it
 =========================== ============ ==========================================================================
 
 Set by the grader itself, in the environment of the kernels it starts (never by hand):
@@ -77,6 +79,7 @@ HIDE = Setting("RNNGRADE_HIDE", "", "more folders the permissions level hides (o
 SCRATCH_MB = Setting("RNNGRADE_SCRATCH_MB", "512", "size of each of the sandbox's private temporary folders, MB")
 MAX_PROCESSES = Setting("RNNGRADE_MAX_PROCESSES", "512", "processes (and threads) the sandbox's user id may have")
 PYTHON = Setting("RNNGRADE_PYTHON", "", "the Python of Gradescope's run_autograder script (read by that script)")
+TIMINGS = Setting("RNNGRADE_TIMINGS", "0", "'1': rnngrade grade also writes timings.json (seconds per grading phase)")
 
 KERNEL_ROLE = Setting("RNNGRADE_KERNEL_ROLE", "", "student or judge: the kernel being started", internal=True)
 SANDBOX_UID = Setting("RNNGRADE_SANDBOX_UID", "", "the user id the student kernel drops to", internal=True)
@@ -86,4 +89,4 @@ INSIDE_SANDBOX = Setting("RNNGRADE_INSIDE_SANDBOX", "", "'1' once the student ke
                          internal=True)
 
 ALL = (ROOT, CELL_TIMEOUT, CALL_TIMEOUT, MEMORY_MB, JUDGE, SANDBOX, SANDBOX_LEVEL, HIDE, SCRATCH_MB, MAX_PROCESSES,
-       PYTHON, KERNEL_ROLE, SANDBOX_UID, SCRATCH, READONLY, INSIDE_SANDBOX)
+       PYTHON, TIMINGS, KERNEL_ROLE, SANDBOX_UID, SCRATCH, READONLY, INSIDE_SANDBOX)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import nbformat
 
+from .demo_cells import DemoCells, is_demo_source_cell
+
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"     # a test cell's hidden part starts here (nbgrader's marker)
 
 
@@ -92,9 +94,14 @@ class SourceNotebook:
                 continue
             if meta.get("grade"):
                 tests[meta.get("grade_id")] = (pos, cell)
-            elif meta.get("locked"):
+            elif meta.get("locked") and not is_demo_source_cell(cell):   # the judge skips demonstrations too
                 setup.append((pos, cell))
         return tests, setup
+
+    @cached_property
+    def demo_cells(self) -> DemoCells:
+        """The cells the grader does not run (``rnngrade.demo_cells``)."""
+        return DemoCells(self.nb)
 
 
 _CACHE: dict[tuple[str, bytes], SourceNotebook] = {}

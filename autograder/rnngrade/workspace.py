@@ -48,7 +48,10 @@ class Workspace:
         if self._api is None:
             from nbgrader.apps import NbGraderAPI
 
+            from .alembic_head import install as read_alembic_head_once
+
             _venv_on_path()
+            read_alembic_head_once()
             config = shared_config()
             config.CourseDirectory.root = str(self.root)
             config.CourseDirectory.db_url = self.db_url

@@ -13,6 +13,7 @@ import builtins
 import io
 import pickle
 import socket
+import time
 import warnings
 
 import numpy as np
@@ -24,6 +25,7 @@ from .wire import JudgeProtocolError
 
 CALL_TIMEOUT_ENV = settings.CALL_TIMEOUT.name
 DEFAULT_CALL_TIMEOUT_S = float(settings.CALL_TIMEOUT.default)
+ROUND_TRIPS = {"calls": 0, "seconds": 0.0}       # requests to the student's kernel and their time (rnngrade.timings)
 
 
 class StudentCodeError(Exception):
@@ -89,6 +91,7 @@ class Connection:
         if header["op"] in (wire.CALL, wire.HANDLE_CALL):
             header["rng"] = self._random_state(blobs)
         header["grad"] = bool(torch.is_grad_enabled()) if torch is not None else True
+        started = time.perf_counter()
         try:
             if self.sock is None:
                 self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -101,6 +104,9 @@ class Connection:
             if isinstance(exc, socket.timeout):
                 raise TimeoutError(f"{label} did not return within {self.timeout:.0f} s") from None
             raise JudgeProtocolError(f"calling {label} in the student's kernel failed: {exc}") from None
+        finally:
+            ROUND_TRIPS["calls"] += 1
+            ROUND_TRIPS["seconds"] += time.perf_counter() - started
         for category, message in reply.get("warnings", [])[:20]:
             cls = getattr(builtins, str(category), None)
             if not (isinstance(cls, type) and issubclass(cls, Warning)):
