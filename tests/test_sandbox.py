@@ -140,6 +140,11 @@ READ_OWN_ANSWERS = ("try:\n"
                     "    leaked = True\n"
                     "except OSError:\n"
                     "    leaked = False\n")
+READ_ORACLES = ("try:\n"        # the grader's reference code, which computes graded answers
+                "    from rnngrade.oracles import vanilla_rnn as _o\n"
+                "    leaked = callable(_o.step)\n"
+                "except Exception:\n"
+                "    leaked = False\n")
 FILL_SHM = ("try:\n"
             "    with open('/dev/shm/big', 'wb') as f:\n"
             "        f.write(b'x' * (64 * 2**20))\n"
@@ -191,9 +196,29 @@ def test_permissions_level_hides_the_answers(toy, tmp_path):
     assert "Sandbox: permissions only" in out
 
 
+@pytest.mark.parametrize("level", _levels())
+def test_the_grader_reference_code_is_out_of_reach(toy, tmp_path, level):
+    """rnngrade.oracles computes graded answers: the student's kernel cannot import it at either level (only the
+    judge kernel runs the hidden tests that use it)."""
+    score, out = _square_score(toy, tmp_path, READ_ORACLES, {sandbox.LEVEL_ENV: level})
+    assert score == 1, out[-3000:]
+
+
+@pytest.mark.skipif(not ROOT, reason=NOT_ROOT)
+def test_permissions_level_gives_the_modes_back(toy, tmp_path):
+    """The chmods of the permissions level (answers closed to others, Python's folders opened) are undone when
+    grading ends, so the checkout is as readable as before and a later run at another level is unaffected."""
+    watched = [toy.solutions, Path(sandbox.__file__).resolve().parent, *map(Path, sandbox.interpreter_folders())]
+    before = {p: os.stat(p).st_mode for p in watched}
+    score, out = _square_score(toy, tmp_path, "leaked = False\n", {sandbox.LEVEL_ENV: "permissions"})
+    assert score == 1, out[-3000:]
+    assert {p: os.stat(p).st_mode for p in watched} == before
+
+
 @pytest.mark.skipif(not ROOT, reason=NOT_ROOT)
 def test_the_attacks_are_real_without_the_sandbox(toy, tmp_path, second_checkout):
-    for src in (READ_COPY.format(copy=second_checkout), READ_OWN_ANSWERS.format(solutions=toy.solutions)):
+    for src in (READ_COPY.format(copy=second_checkout), READ_OWN_ANSWERS.format(solutions=toy.solutions),
+                READ_ORACLES):
         score, out = _square_score(toy, tmp_path, src, {sandbox.SANDBOX_ENV: "0"})
         assert score == 0, out[-3000:]
 

@@ -27,6 +27,7 @@ Kernels, limits and the sandbox:
 - ``rnngrade.sandbox``          -- the sandbox seen from the grader: level, user id, clean-up (docs/SANDBOX.md)
 - ``rnngrade.sandbox_root``     -- the bubblewrap command line of the namespace sandbox
 - ``rnngrade.sandbox_kernel``   -- what a sandboxed kernel does to itself before student code runs
+- ``rnngrade.sandbox_modes``    -- the permissions level's chmods, shared by a batch and undone by its last run
 
 Around grading:
 

@@ -13,8 +13,8 @@ Three levels, the strongest this machine allows (``level()``):
     root, but namespaces refused (Docker's default seccomp profile, as on Gradescope) or ``bwrap`` missing. The
     kernel still drops to an unprivileged user id with a process cap; what it must not read (the course's
     ``solutions/`` and ``.git``, the grader's source, the grading workspace, the results folder, ``RNNGRADE_HIDE``)
-    loses every permission for others (``chmod o-rwx``) before student code runs; the network is cut when the
-    kernel may still create a network namespace. Anything else world-readable on the machine stays readable.
+    loses every permission for others (``chmod o-rwx``) before student code runs, and gets it back after grading
+    (``rnngrade.sandbox_modes``); the network is cut when the kernel may still create a network namespace. Anything else world-readable on the machine stays readable.
 ``none``
     not root, not Linux, or ``RNNGRADE_SANDBOX=0``: a student checking their own work. ``rnngrade grade --batch``
     refuses to run at this level unless given ``--unsafe-no-sandbox``.
@@ -161,27 +161,14 @@ def protected_paths(course_root: Path, workspace: Path) -> list[Path]:
     return [p for p in paths if p.exists()]
 
 
-def protect(paths: list[Path]) -> None:
-    """Take every permission of others (the sandbox user is "others") from each folder or file."""
-    for p in paths:
-        mode = os.stat(p).st_mode
-        os.chmod(p, stat.S_IMODE(mode) & ~0o007)
-
-
-def open_interpreter() -> list[str]:
-    """Folders on the way to the Python installation that others may not enter (pyenv under /root): the
-    permissions level gives others the right to pass through them (o+x, not to list them), or the unprivileged
-    kernel could not import anything. Returns the folders it changed."""
-    changed = []
+def interpreter_folders() -> list[str]:
+    """Folders on the way to the Python installation (pyenv under /root), which others must be able to pass
+    through (o+x, not list) or the unprivileged kernel could not import anything."""
+    folders = []
     for top in dict.fromkeys((os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix))):
         parts = top.strip("/").split("/")
-        for i in range(1, len(parts) + 1):
-            folder = "/" + "/".join(parts[:i])
-            mode = os.stat(folder).st_mode
-            if not mode & stat.S_IXOTH:
-                os.chmod(folder, stat.S_IMODE(mode) | stat.S_IXOTH)
-                changed.append(folder)
-    return changed
+        folders += ["/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    return list(dict.fromkeys(folders))
 
 
 # -- after each notebook (the grader, root) ------------------------------------------------------------------

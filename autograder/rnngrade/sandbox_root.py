@@ -5,7 +5,9 @@ what goes in (docs/SANDBOX.md explains each line):
 - read-only: the system's shared libraries (``/usr/lib*`` and the merged-/usr links ``/lib``, ``/lib64``,
   ``/bin``), ``/usr/bin``, the few files of ``/etc`` that the C library reads, the Python installation
   (``sys.base_prefix``, exactly that folder, even when it lies under ``/root``), the venv (``sys.prefix``) and the
-  folders in ``RNNGRADE_READONLY`` (the course's ``helpers/``, its data cache, the packages the kernel imports);
+  folders in ``RNNGRADE_READONLY`` (the course's ``helpers/``, its data cache, the packages the kernel imports),
+  except the grader's reference code ``rnngrade/oracles/``, which an empty read-only tmpfs covers (the hidden
+  tests that import it run in the judge kernel);
 - the kernel's connection file, read-only, at ``/run/rnngrade/connection.json``;
 - writable: private tmpfs mounts, each capped at ``RNNGRADE_SCRATCH_MB``, for ``/tmp`` (the kernel's home and
   working folder is ``/tmp/home``), ``/var/tmp`` and ``/dev/shm``; the workspace's ``sockets/`` folder, owned by
@@ -99,6 +101,7 @@ def command(connection_file: str, env: dict) -> list[str]:
     for p in dict.fromkeys(python + extra):
         if os.path.exists(p):
             args += [*_parents(p, made), "--ro-bind", p, p]
+    args += hide_oracles(extra)
     args += ["--ro-bind", connection_file, CONNECTION_FILE]
     sockets = os.path.join(settings.SCRATCH.value(env), "sockets")
     args += [*_parents(sockets, made), "--bind", sockets, sockets, "--chdir", "/tmp", "--setenv", INSIDE_ENV, "1",
@@ -106,3 +109,20 @@ def command(connection_file: str, env: dict) -> list[str]:
              "--setenv", "JPY_PARENT_PID", "1",
              "--", sys.executable, "-m", "rnngrade.limited_kernel", "-f", CONNECTION_FILE]
     return args
+
+
+def oracles_folder() -> str:
+    """The grader's reference code (``rnngrade.oracles``): it computes graded answers."""
+    return os.path.join(os.path.dirname(os.path.realpath(__file__)), "oracles")
+
+
+def hide_oracles(bound: list[str]) -> list[str]:
+    """bwrap arguments that cover ``rnngrade/oracles`` with an empty read-only tmpfs where the grader's package is
+    among the ``bound`` folders: only the judge kernel, never the student's, runs the hidden tests that import it.
+    ``RNNGRADE_JUDGE=kernel`` (every test in the student's kernel, to debug a test) keeps it visible."""
+    oracles = oracles_folder()
+    if settings.JUDGE.value() == "kernel" or not os.path.isdir(oracles):
+        return []
+    if not any(oracles.startswith(os.path.realpath(p).rstrip("/") + "/") for p in bound):
+        return []
+    return ["--size", str(2**16), "--tmpfs", oracles, "--remount-ro", oracles]

@@ -38,6 +38,7 @@ class Workspace:
         self._generated = False
         self.sandbox_level = ("none", "not started yet")
         self.opened: list[str] = []       # folders opened for traversal so the sandbox user reaches Python
+        self._modes: str | None = None    # this workspace's hold on the permissions level's chmods (sandbox_modes)
 
     # -- nbgrader ---------------------------------------------------------------------------------
     @property
@@ -70,11 +71,13 @@ class Workspace:
                 self._scratch = sandbox.make_scratch(uid)
                 env = sandbox.kernel_env(lvl, uid, self._scratch, sandbox.readonly_paths(self.course.root))
                 if lvl == "permissions":
-                    self.opened = sandbox.open_interpreter()
+                    from . import sandbox_modes
+
+                    self._modes, self.opened = sandbox_modes.apply(
+                        sandbox.protected_paths(self.course.root, self.root), sandbox.interpreter_folders())
                     if self.opened:      # said in every student's notes (sandbox.describe)
                         self.sandbox_level = (lvl, f"{self.sandbox_level[1]}; {', '.join(self.opened)} opened for "
                                                    "others to pass through (o+x) so that they reach Python")
-                    sandbox.protect(sandbox.protected_paths(self.course.root, self.root))
             paths = [install_kernelspec(self.root / "jupyter", env)] + [p for p in os.environ.get(
                 "JUPYTER_PATH", "").split(os.pathsep) if p]
             os.environ["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(paths))
@@ -122,6 +125,11 @@ class Workspace:
         from .sandbox import remove_scratch
 
         remove_scratch(self._scratch)
+        if self._modes:                  # the permissions level's chmods, undone by the last workspace to close
+            from . import sandbox_modes
+
+            sandbox_modes.undo(self._modes)
+            self._modes = None
         if not self.keep:
             shutil.rmtree(self.root, ignore_errors=True)
 
