@@ -75,6 +75,14 @@ def table(columns: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def run() -> dict:
+    """For ``make bench``: one grading of this checkout's solutions, its seconds per phase."""
+    r = grade_once(ROOT)
+    return {"markdown": "Where grading one full submission (`solutions/`, quick mode, feedback included) spends "
+                        "its time, from `rnngrade grade --timings`:\n\n" + table({"this": median_phases([r])}),
+            "timings": r}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--root", type=Path, default=ROOT, help="the checkout to time (default: this one)")

@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from run_bench import run_bench_module  # noqa: E402
 
 NOTEBOOKS = ["03_char_lm/char_lm.ipynb", "04_captioning/captioning.ipynb", "05_seq2seq/seq2seq.ipynb",
-             "06_sequence_classification/sequence_classification.ipynb"]
+             "06_sequence_classification/sequence_classification.ipynb", "07_code_lm/code_lm.ipynb",
+             "08_images_as_sequences/images_as_sequences.ipynb"]
 # (module, rough seconds on a GPU, to skip what cannot fit)
 BENCHES = [("bench_captioning", 150), ("bench_charlm", 200), ("bench_seq2seq", 140)]
 
@@ -74,7 +75,7 @@ def main() -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--deadline-s", type=float, default=540.0)
     ap.add_argument("--benches", default=",".join(b for b, _ in BENCHES))
-    ap.add_argument("--notebooks", default="03,04,05,06", help="which notebooks to run (prefixes), or none")
+    ap.add_argument("--notebooks", default="03,04,05,06,07,08", help="which notebooks to run (prefixes), or none")
     ap.add_argument("--fake-ipython", action="store_true", help="use the stand-in IPython even if one is installed")
     ap.add_argument("--full", action="store_true",
                     help="run the notebooks in full mode (RNNLAB_QUICK=0), each until the deadline at most")

@@ -87,6 +87,17 @@ def run_bench_module(name: str, env: dict | None = None, timeout: float | None =
     return {"error": f"exit {rc} after {wall_s:.0f} s", "log_tail": text[-1500:]}
 
 
+KEEP_MARKER = "<!-- Measured by hand below this line; make bench keeps it. -->"
+
+
+def kept_sections(path: Path) -> list[str]:
+    """The hand-written part of an existing BENCHMARKS.md (from KEEP_MARKER on), kept when make bench rewrites
+    the generated part above it."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    return [KEEP_MARKER, "", *text.split(KEEP_MARKER, 1)[1].strip("\n").splitlines(), ""] if KEEP_MARKER in text \
+        else [KEEP_MARKER, ""]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-full", action="store_true", help="skip full-mode notebook runs")
@@ -151,6 +162,7 @@ def main() -> int:
               "worker or a kernel): with `--workers N`, each worker and its kernel stay within it.",
               "Quick mode (`RNNLAB_QUICK=1`, or any nbgrader run) shrinks training loops; full mode is what a "
               "student runs.", ""]
+    lines += kept_sections(Path(args.out))
     Path(args.out).write_text("\n".join(lines))
     print("\n".join(lines))
     return 0
