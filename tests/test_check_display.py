@@ -28,6 +28,9 @@ CELLS = [
     "def check_mine():\n    check_close('out', my_forward(np.zeros(3)), np.zeros(5), 1e-8)\n\ncheck_mine()",
     # 5: a plain assert, untouched
     "assert 1 == 2, 'a plain assert'",
+    # 6: a check of rnnlab.states (an LSTM state given where a GRU's is expected)
+    "from rnnlab.states import check_state\n"
+    "check_state('h_T', (torch.zeros(1, 2), torch.zeros(1, 2)), torch.zeros(1, 2), 1e-6)",
 ]
 
 
@@ -52,7 +55,7 @@ def _no_rnnlab_frames(shown):
 
 
 def test_a_failed_check_shows_the_message_and_the_cell_not_rnnlab(errors):
-    assert set(errors) == {1, 2, 3, 4, 5}
+    assert set(errors) == {1, 2, 3, 4, 5, 6}
     ename, evalue, shown = errors[1]
     assert ename == "AssertionError"
     assert "next_h is wrong at index (1,)" in evalue and "the gradient through the tanh is missing" in evalue
@@ -64,6 +67,10 @@ def test_a_failed_check_shows_the_message_and_the_cell_not_rnnlab(errors):
     ename, evalue, shown = errors[3]
     assert ename == "AssertionError" and "must return a scalar tensor" in evalue
     _no_rnnlab_frames(shown)
+    ename, evalue, shown = errors[6]
+    assert ename == "AssertionError" and "h_T holds 2 tensor(s), expected 1" in evalue
+    _no_rnnlab_frames(shown)
+    assert "states.py" not in shown, shown
 
 
 def test_the_students_own_frames_and_other_errors_are_shown_as_before(errors):

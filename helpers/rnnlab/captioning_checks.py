@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .compare import check_close, check_shape
+from .compare import check_close, check_failure, check_shape
 from .states import check_state  # noqa: F401 - re-exported: the one implementation (rnnlab.states)
 from .vocab import Vocabulary
 
@@ -42,16 +42,16 @@ def check_all_parameters_get_gradients(module, what: str) -> None:
     """Raise unless every parameter of ``module`` has a .grad that is not all zero (after a backward pass)."""
     params = list(module.named_parameters())
     if not params:
-        raise AssertionError(f"{what} has no parameters: create the layers in __init__ as attributes (self.conv = "
+        raise check_failure(f"{what} has no parameters: create the layers in __init__ as attributes (self.conv = "
                              "...), so that PyTorch registers them.")
     missing = [n for n, p in params if p.grad is None]
     zero = [n for n, p in params if p.grad is not None and not bool(p.grad.abs().sum() > 0)]
     if missing:
-        raise AssertionError(f"{what}: no gradient reached {missing[:4]}{' ...' if len(missing) > 4 else ''}. "
+        raise check_failure(f"{what}: no gradient reached {missing[:4]}{' ...' if len(missing) > 4 else ''}. "
                              "Likely cause: a layer that is created in __init__ but not used in forward, or a "
                              "graph cut by .detach(), .data or torch.no_grad().")
     if zero:
-        raise AssertionError(f"{what}: the gradient of {zero[:4]} is exactly zero. Likely cause: the layer's output "
+        raise check_failure(f"{what}: the gradient of {zero[:4]} is exactly zero. Likely cause: the layer's output "
                              "is multiplied by zero or overwritten before it is used.")
 
 
@@ -59,7 +59,7 @@ def encoder_features(encoder, images):
     """``encoder(images)``, which must be a tensor."""
     out = encoder(images)
     if not isinstance(out, torch.Tensor):
-        raise AssertionError(f"ImageEncoder's forward must return a tensor, not {out.__class__.__name__}.")
+        raise check_failure(f"ImageEncoder's forward must return a tensor, not {out.__class__.__name__}.")
     return out
 
 
@@ -68,15 +68,15 @@ def check_model_parts(model) -> bool:
 
     for name in ("encoder", "init_h", "embed", "rnn", "readout"):
         if not hasattr(model, name):
-            raise AssertionError(f"CaptioningModel has no attribute `{name}`: name the parts encoder, init_h "
+            raise check_failure(f"CaptioningModel has no attribute `{name}`: name the parts encoder, init_h "
                                  "(and init_c for the LSTM), embed, rnn and readout.")
     if model.rnn.__class__ not in (nn.LSTM, nn.RNN):
-        raise AssertionError(f"model.rnn is a {model.rnn.__class__.__name__}: build it with RNN_LAYERS[cell].")
+        raise check_failure(f"model.rnn is a {model.rnn.__class__.__name__}: build it with RNN_LAYERS[cell].")
     if not model.rnn.batch_first:
-        raise AssertionError("model.rnn was built without batch_first=True: our tensors are (N, T, ...).")
+        raise check_failure("model.rnn was built without batch_first=True: our tensors are (N, T, ...).")
     is_lstm = isinstance(model.rnn, nn.LSTM)
     if is_lstm and getattr(model, "init_c", None) is None:
-        raise AssertionError("an LSTM decoder needs `init_c`, the linear layer that gives the initial cell state.")
+        raise check_failure("an LSTM decoder needs `init_c`, the linear layer that gives the initial cell state.")
     return is_lstm
 
 
@@ -86,10 +86,10 @@ def load_weights(model, weights: dict, what: str) -> None:
     own = {name: tuple(p.shape) for name, p in model.named_parameters()}
     for name, value in weights.items():
         if name not in own:
-            raise AssertionError(f"{what} has no parameter `{name}`: use the attribute names and layer types of "
+            raise check_failure(f"{what} has no parameter `{name}`: use the attribute names and layer types of "
                                  "the docstring (the tests read them).")
         if own[name] != tuple(value.shape):
-            raise AssertionError(f"{what}'s parameter `{name}` has shape {own[name]}, expected "
+            raise check_failure(f"{what}'s parameter `{name}` has shape {own[name]}, expected "
                                  f"{tuple(value.shape)}: check the sizes in the docstring.")
     model.load_state_dict({name: torch.as_tensor(value) for name, value in weights.items()}, strict=False)
 
@@ -141,7 +141,7 @@ class ScriptedCaptioner(nn.Module):
 
     def forward(self, images, words, state=None):
         if not (isinstance(words, torch.Tensor) and words.dtype == torch.int64 and words.dim() == 2):
-            raise AssertionError("the model must be called as model(images, words) with words an int64 tensor "
+            raise check_failure("the model must be called as model(images, words) with words an int64 tensor "
                                  f"(N, T); got {words.__class__.__name__} {getattr(words, 'dtype', '')} of shape "
                                  f"{tuple(getattr(words, 'shape', ()))}.")
         self.fed.append(words.detach().clone())
@@ -154,21 +154,21 @@ class ScriptedCaptioner(nn.Module):
 def check_teacher_forcing(model, captions) -> None:
     """``model`` (a ScriptedCaptioner) must have been called once, on the captions without their last token."""
     if not model.fed:
-        raise AssertionError("caption_loss never called the model.")
+        raise check_failure("caption_loss never called the model.")
     fed = model.fed[0]
     captions = torch.as_tensor(captions)
     expected = captions[:, :-1]
     if len(model.fed) > 1:
-        raise AssertionError(f"caption_loss called the model {len(model.fed)} times: teacher forcing feeds the whole "
+        raise check_failure(f"caption_loss called the model {len(model.fed)} times: teacher forcing feeds the whole "
                              "input sequence in one call.")
     if fed.shape != expected.shape or not torch.equal(fed, expected):
         if fed.shape == captions.shape:
-            raise AssertionError("the model was fed the whole caption, <END> included: the inputs stop one token "
+            raise check_failure("the model was fed the whole caption, <END> included: the inputs stop one token "
                                  "before the end, since nothing is predicted after <END>.")
         if fed.shape == expected.shape and torch.equal(fed, captions[:, 1:]):
-            raise AssertionError("the model was fed the targets (the caption from its first word): it must be fed "
+            raise check_failure("the model was fed the targets (the caption from its first word): it must be fed "
                                  "the caption from <START>, and predict the word that follows each input.")
-        raise AssertionError(f"the model was fed words of shape {tuple(fed.shape)}; expected the captions without "
+        raise check_failure(f"the model was fed words of shape {tuple(fed.shape)}; expected the captions without "
                              f"their last token, of shape {tuple(expected.shape)}.")
 
 
@@ -188,7 +188,7 @@ class ChainCaptioner(nn.Module):
 
     def forward(self, images, words, state=None):
         if not (isinstance(words, torch.Tensor) and words.dtype == torch.int64 and words.dim() == 2):
-            raise AssertionError("call the model as model(images, words, state) with words an int64 tensor (N, T); "
+            raise check_failure("call the model as model(images, words, state) with words an int64 tensor (N, T); "
                                  f"got {words.__class__.__name__} of shape {tuple(getattr(words, 'shape', ()))}.")
         if state is None:
             scripts = images[:, 0, 0, 0].round().long()
@@ -236,7 +236,7 @@ def never_stopped(out) -> str:
 def check_captions_stop(out) -> None:
     msg = never_stopped(out)
     if msg:
-        raise AssertionError(msg)
+        raise check_failure(msg)
 
 
 # --- AttentionCaptioner ------------------------------------------------------------------------------------------
@@ -247,17 +247,17 @@ def check_attention_parts(model) -> None:
 
     missing = [name for name in ATTENTION_PARTS if not hasattr(model, name)]
     if missing:
-        raise AssertionError(f"AttentionCaptioner has no attribute(s) {missing}: name the parts "
+        raise check_failure(f"AttentionCaptioner has no attribute(s) {missing}: name the parts "
                              f"{', '.join(ATTENTION_PARTS)}.")
     if model.rnn.__class__ is not nn.LSTM or not model.rnn.batch_first:
-        raise AssertionError("model.rnn must be an nn.LSTM built with batch_first=True.")
+        raise check_failure("model.rnn must be an nn.LSTM built with batch_first=True.")
 
 
 def check_attention_state(state, expected: dict, what: str = "state", tol: float = 1e-8) -> None:
     """state must be (h, c, grid) with h, c (1, N, H) and grid (1, N, K, C), equal to expected["h"], ["c"],
     ["grid"] (arrays)."""
     if not (isinstance(state, tuple) and len(state) == 3 and all(isinstance(s, torch.Tensor) for s in state)):
-        raise AssertionError(f"{what} must be the triple (h, c, grid) of tensors, got {state.__class__.__name__}"
+        raise check_failure(f"{what} must be the triple (h, c, grid) of tensors, got {state.__class__.__name__}"
                              f"{' of length ' + str(len(state)) if isinstance(state, (tuple, list)) else ''}.")
     for part, tensor in zip(("h", "c", "grid"), state):
         check_shape(f"{what}: {part}", tensor.detach(), tuple(expected[part].shape))
@@ -270,10 +270,10 @@ def check_attention_weights(model, expected_alpha, tol: float = 1e-8) -> None:
     """``model.attention`` must be a detached tensor (N, T, K) equal to ``expected_alpha``."""
     a = getattr(model, "attention", None)
     if not isinstance(a, torch.Tensor):
-        raise AssertionError("forward must keep the attention weights (N, T, K) in self.attention, got "
+        raise check_failure("forward must keep the attention weights (N, T, K) in self.attention, got "
                              f"{a.__class__.__name__}.")
     if a.requires_grad:
-        raise AssertionError("self.attention must be detached: it is kept for plots only.")
+        raise check_failure("self.attention must be detached: it is kept for plots only.")
     check_shape("model.attention", a, tuple(np.shape(expected_alpha)))
     check_close("model.attention", a.double().numpy(), expected_alpha, tol,
                 hint="the weights are a softmax over the K cells of the scaled query-key scores: check the scale "

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .compare import check_close
+from .compare import check_close, check_failure
 from .states import check_state, state_tensors  # noqa: F401 - re-exported: the one implementation (rnnlab.states)
 
 __all__ = ["STEP_INPUTS", "call_lstm_step", "load_weights", "split_params", "stored_step", "state_tensors", "check_state", "check_detached",
@@ -44,23 +44,23 @@ def call_lstm_step(lstm_step, args, dnext_h=None, dnext_c=None, dtype=torch.floa
         raise
     except RuntimeError as exc:
         shapes = ", ".join(f"{n} {tuple(v.shape)}" for n, v in zip(STEP_INPUTS, leaves))
-        raise AssertionError(f"lstm_step raised RuntimeError: {exc} (inputs: {shapes}). Likely cause: the 4H axis "
+        raise check_failure(f"lstm_step raised RuntimeError: {exc} (inputs: {shapes}). Likely cause: the 4H axis "
                              "cut into blocks of the wrong width (the width of a block is the hidden size, read from "
                              "prev_h, not from x), or an in-place change of a tensor autograd needs.") from None
     if not (isinstance(result, tuple) and len(result) == 2):
-        raise AssertionError("lstm_step must return a pair (next_h, next_c).")
+        raise check_failure("lstm_step must return a pair (next_h, next_c).")
     for name, v in zip(["next_h", "next_c"], result):
         if not isinstance(v, torch.Tensor):
-            raise AssertionError(f"{name} is a {v.__class__.__name__}, not a torch.Tensor: stay in PyTorch (no NumPy), "
+            raise check_failure(f"{name} is a {v.__class__.__name__}, not a torch.Tensor: stay in PyTorch (no NumPy), "
                                  "so that autograd can follow the computation.")
         if v.dtype != dtype:
-            raise AssertionError(f"{name} has dtype {v.dtype} for {dtype} inputs: do not convert; build every "
+            raise check_failure(f"{name} has dtype {v.dtype} for {dtype} inputs: do not convert; build every "
                                  "intermediate from the inputs so that their dtype carries through.")
     next_h, next_c = result
     out = {"next_h": next_h.detach().numpy(), "next_c": next_c.detach().numpy()}
     if dnext_h is not None:
         if not (next_h.requires_grad and next_c.requires_grad):
-            raise AssertionError("next_h or next_c does not require grad although the inputs do: the graph was cut "
+            raise check_failure("next_h or next_c does not require grad although the inputs do: the graph was cut "
                                  "(.detach(), .data, .item(), NumPy or torch.no_grad inside lstm_step).")
         ((next_h * torch.tensor(np.asarray(dnext_h), dtype=dtype)).sum()
          + (next_c * torch.tensor(np.asarray(dnext_c), dtype=dtype)).sum()).backward()
@@ -78,7 +78,7 @@ def load_weights(model, stored: dict, prefix: str = "") -> None:
         model.load_state_dict(weights)
     except (RuntimeError, KeyError) as exc:
         names = [n for n, _ in model.named_parameters()]
-        raise AssertionError(f"the test could not load its weights into your model ({str(exc).strip()[:300]}). "
+        raise check_failure(f"the test could not load its weights into your model ({str(exc).strip()[:300]}). "
                              f"Your model's parameters: {names}; the test expects exactly {sorted(weights)}: three "
                              "layers named embed, rnn and readout, the recurrent layer one of RNN_LAYERS.") from None
 
@@ -107,7 +107,7 @@ def check_detached(state) -> None:
     """Raise AssertionError if a tensor of the returned state is still attached to a computation graph."""
     for k, s in enumerate(state_tensors(state, "the returned state")):
         if s.requires_grad or s.grad_fn is not None:
-            raise AssertionError(f"the returned state is still attached to the graph (tensor {k} has grad_fn "
+            raise check_failure(f"the returned state is still attached to the graph (tensor {k} has grad_fn "
                                  f"{s.grad_fn.__class__.__name__}): the next batch's backward pass would run into "
                                  "this batch's graph. Every tensor of the state you return must be detached.")
 
@@ -121,11 +121,11 @@ def check_step_params(model, expected: dict, tol: float = 1e-8, hint: str = "") 
     """
     now = {n: p.detach().numpy() for n, p in model.named_parameters()}
     if all(np.array_equal(now[n], np.asarray(expected["before"][n])) for n in now):
-        raise AssertionError("the parameters did not change: the optimizer never made its step after the backward "
+        raise check_failure("the parameters did not change: the optimizer never made its step after the backward "
                              "pass.")
     if "unclipped" in expected and float(expected["norm"]) > 1.01 * float(expected["max_norm"]) and all(
             np.allclose(now[n], expected["unclipped"][n], rtol=1e-9, atol=1e-12) for n in now):
-        raise AssertionError("the parameters moved by the UNCLIPPED gradient: the gradient's global norm must be "
+        raise check_failure("the parameters moved by the UNCLIPPED gradient: the gradient's global norm must be "
                              "clipped to max_norm after the backward pass and before the optimizer's step.")
     worst = 0.0
     for n in now:
@@ -191,7 +191,7 @@ class TableLM(nn.Module):
 
     def forward(self, x, state=None):
         if x.dim() != 2 or x.shape[0] != 1:
-            raise AssertionError(f"sample must feed the model a batch of one sequence, ids of shape (1, T); "
+            raise check_failure(f"sample must feed the model a batch of one sequence, ids of shape (1, T); "
                                  f"got shape {tuple(x.shape)}.")
         count = 0 if state is None else int(state)
         scores = []

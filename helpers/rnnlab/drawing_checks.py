@@ -20,6 +20,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from .compare import check_failure
+
 __all__ = ["ShiftDrawer", "CoinDrawer", "check_feedback", "transition_rates"]
 
 
@@ -96,25 +98,25 @@ def check_feedback(drawer, samples, prefix=None, what: str = "sample_rows") -> N
     n, rows, _ = x.shape
     fed, states, grads = list(drawer.fed), list(drawer.states), list(drawer.grad_enabled)
     if any(grads):
-        raise AssertionError(f"{what} called the model with gradient tracking on: sampling needs no gradients; "
+        raise check_failure(f"{what} called the model with gradient tracking on: sampling needs no gradients; "
                              "run the loop under torch.no_grad() (it saves memory and time).")
     if len(fed) < rows:
-        raise AssertionError(f"{what} fed the model {len(fed)} rows for an image of {rows} rows: the model must "
+        raise check_failure(f"{what} fed the model {len(fed)} rows for an image of {rows} rows: the model must "
                              "read the start row and then every row but the last, one at a time, to give the "
                              "probabilities of each next row.")
     if len(fed) > rows + 1:
-        raise AssertionError(f"{what} fed the model {len(fed)} rows for an image of {rows} rows: each row is read "
+        raise check_failure(f"{what} fed the model {len(fed)} rows for an image of {rows} rows: each row is read "
                              "once (did you run the prefix through the model twice, or restart for every row?).")
     if torch.any(fed[0] != 0):
-        raise AssertionError(f"{what}: the first row fed to the model must be the start row, all zeros (what the "
+        raise check_failure(f"{what}: the first row fed to the model must be the start row, all zeros (what the "
                              "model was trained with); it was not.")
     for t in range(1, len(fed)):
         if states[t] is None:
-            raise AssertionError(f"{what}: the model was called with state=None at row {t}: pass back the state it "
+            raise check_failure(f"{what}: the model was called with state=None at row {t}: pass back the state it "
                                  "returned at the previous row, or it forgets everything it has drawn"
                                  + (" (including the prefix)." if prefix is not None else "."))
         if not torch.all(states[t] == t):
-            raise AssertionError(f"{what}: at row {t} the model was given a state other than the one it returned "
+            raise check_failure(f"{what}: at row {t} the model was given a state other than the one it returned "
                                  "at the previous row.")
         if not torch.equal(fed[t], x[:, t - 1]):
             fed_binary = bool(torch.all((fed[t] == 0) | (fed[t] == 1)))
@@ -122,5 +124,5 @@ def check_feedback(drawer, samples, prefix=None, what: str = "sample_rows") -> N
                      "fed back instead of the SAMPLED row" if not fed_binary else
                      "it differs from the row your function returned there: feed back exactly the row you keep "
                      "(the prefix row where there is a prefix, the sampled row after it)")
-            raise AssertionError(f"{what}: the row fed to the model at step {t} should be row {t - 1} of the result; "
+            raise check_failure(f"{what}: the row fed to the model at step {t} should be row {t - 1} of the result; "
                                  f"{cause}.")

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .compare import check_failure
 from .testing import optimizer_for
 
 __all__ = ["GLIMPSE_MISTAKES", "memory_problem", "location_problem", "fit_tiny", "call_glimpse_model",
@@ -68,12 +69,12 @@ def call_glimpse_model(model, glimpses, locs, what: str = "your GlimpseRNN"):
     except NotImplementedError:
         raise
     except Exception as exc:  # noqa: BLE001 - any error is the student's to read
-        raise AssertionError(f"{what} raised {exc.__class__.__name__}: {exc} (glimpses {tuple(glimpses.shape)}, "
+        raise check_failure(f"{what} raised {exc.__class__.__name__}: {exc} (glimpses {tuple(glimpses.shape)}, "
                              f"locs {tuple(locs.shape)}). Likely cause: the shapes inside forward; a glimpse of "
                              "size g x g flattens to g * g numbers, and K (the number of glimpses) can be any "
                              "number from 1 up.") from None
     if not isinstance(out, torch.Tensor):
-        raise AssertionError(f"{what} returned a {out.__class__.__name__}; it must return the logits, one tensor "
+        raise check_failure(f"{what} returned a {out.__class__.__name__}; it must return the logits, one tensor "
                              "(N, num_classes).")
     return out
 
@@ -97,9 +98,9 @@ def compare_glimpses(actual, case: dict, label: str = "") -> None:
     stored mistakes instead, say which. Raises AssertionError with a message in words."""
     expected = np.asarray(case["right"])
     if not isinstance(actual, torch.Tensor):
-        raise AssertionError(f"extract_glimpses{label} returned a {actual.__class__.__name__}, not a tensor.")
+        raise check_failure(f"extract_glimpses{label} returned a {actual.__class__.__name__}, not a tensor.")
     if tuple(actual.shape) != expected.shape:
-        raise AssertionError(f"extract_glimpses{label} returned shape {tuple(actual.shape)}, expected "
+        raise check_failure(f"extract_glimpses{label} returned shape {tuple(actual.shape)}, expected "
                              f"{expected.shape} (N, K, size, size).")
     got = actual.detach().cpu().double().numpy()
     bad = ~np.isclose(got, expected, rtol=1e-6, atol=1e-7)
@@ -107,10 +108,10 @@ def compare_glimpses(actual, case: dict, label: str = "") -> None:
         return
     for variant, message in GLIMPSE_MISTAKES.items():
         if variant in case and np.allclose(got, case[variant], rtol=1e-6, atol=1e-7):
-            raise AssertionError(f"extract_glimpses{label}: {message}")
+            raise check_failure(f"extract_glimpses{label}: {message}")
     n, k, i, j = np.argwhere(bad)[0].tolist()
     centre = np.asarray(case["centres"])[n, k].tolist()
-    raise AssertionError(f"extract_glimpses{label}: glimpse [{n}, {k}] (centre {centre}) is wrong at pixel ({i}, {j}): {got[n, k, i, j]:.4g} instead of "
+    raise check_failure(f"extract_glimpses{label}: glimpse [{n}, {k}] (centre {centre}) is wrong at pixel ({i}, {j}): {got[n, k, i, j]:.4g} instead of "
                          f"{expected[n, k, i, j]:.4g}; {bad.sum()} of {bad.size} pixels are wrong. Pixel (i, j) of "
                          "a glimpse is image[r - s // 2 + i, c - s // 2 + j], or 0 where that lies outside the "
                          "image.")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compare import check_close, rel_error
+from .compare import check_close, check_failure, rel_error
 
 __all__ = ["check_gradient", "check_unchanged", "note_if_changed", "loss_normalisation_hint", "tensor_values"]
 
@@ -40,7 +40,7 @@ def check_gradient(name: str, actual, expected, *, tol: float, hint: str, own_nu
 def check_unchanged(name: str, actual, original, *, function: str = "the function") -> None:
     """Raise AssertionError unless ``actual`` still equals ``original`` (a copy taken before the call)."""
     if not np.array_equal(actual, original):
-        raise AssertionError(f"{function} modified its argument {name}. The docstring asks you not to write into "
+        raise check_failure(f"{function} modified its argument {name}. The docstring asks you not to write into "
                              f"an input array: compute new arrays (a = a + b rather than a += b when a is an "
                              f"argument or a slice of one).")
 
@@ -80,6 +80,6 @@ def tensor_values(name: str, value) -> np.ndarray:
     """``value.detach().numpy()`` for a torch tensor (any shape); AssertionError naming what came back otherwise."""
     import torch  # only the torch exercises need it
     if not isinstance(value, torch.Tensor):
-        raise AssertionError(f"{name} is a {value.__class__.__name__}, not a torch tensor: build it from torch "
+        raise check_failure(f"{name} is a {value.__class__.__name__}, not a torch tensor: build it from torch "
                              f"operations on the input tensors (no NumPy) so that autograd can train the cell.")
     return value.detach().numpy()

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from .compare import check_failure
 from .vocab import Vocabulary
 
 __all__ = ["make_src_batch", "ToyEncoder", "ToyDecoder", "ScriptEncoder", "ScriptDecoder", "as_id_lists",
@@ -119,10 +120,10 @@ class ScriptDecoder(nn.Module):
 
     def forward(self, y_in, state, enc_out=None, src_mask=None):
         if y_in.dim() != 2 or y_in.shape[1] != 1:
-            raise AssertionError(f"greedy_decode must feed the decoder one token per sequence per call, ids of shape "
+            raise check_failure(f"greedy_decode must feed the decoder one token per sequence per call, ids of shape "
                                  f"(N, 1); got shape {tuple(y_in.shape)}.")
         if state is None:
-            raise AssertionError("greedy_decode called the decoder with state None: start it from the encoder's "
+            raise check_failure("greedy_decode called the decoder with state None: start it from the encoder's "
                                  "final state, then pass back the state each call returns.")
         self.fed.append(y_in[:, 0].tolist())
         rows, steps = state[0, :, 0].long().tolist(), state[0, :, 1].long().tolist()
@@ -138,7 +139,7 @@ class ScriptDecoder(nn.Module):
 def as_id_lists(result, name: str = "greedy_decode") -> list[list[int]]:
     """``result`` (a list of rows: lists, tuples or 1-d tensors of ids) as a list of lists of ints."""
     if not isinstance(result, (list, tuple)):
-        raise AssertionError(f"{name} must return a list (one list of ids per sequence), got "
+        raise check_failure(f"{name} must return a list (one list of ids per sequence), got "
                              f"{result.__class__.__name__}.")
     out = []
     for row in result:
@@ -156,7 +157,7 @@ def load_weights(module, arrays: dict, prefix: str, dtype=torch.float64) -> None
     for name in names:
         key = prefix + name
         if key not in arrays:
-            raise AssertionError(f"{module.__class__.__name__} has a parameter `{name}` that the text does not ask "
+            raise check_failure(f"{module.__class__.__name__} has a parameter `{name}` that the text does not ask "
                                  f"for (expected only {sorted(k[len(prefix):] for k in arrays if k.startswith(prefix))}).")
         state[name] = torch.tensor(arrays[key], dtype=dtype)
     module.load_state_dict(state, strict=False)
@@ -165,7 +166,7 @@ def load_weights(module, arrays: dict, prefix: str, dtype=torch.float64) -> None
 def returned_pair(result, what: str):
     """``result`` if it is a pair (tuple or list of two), else an AssertionError naming ``what``."""
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
-        raise AssertionError(f"{what} must return a pair, got {result.__class__.__name__}.")
+        raise check_failure(f"{what} must return a pair, got {result.__class__.__name__}.")
     return result
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .compare import check_close
+from .compare import check_close, check_failure
 
 __all__ = ["state_tensors", "check_state"]
 
@@ -23,7 +23,7 @@ def state_tensors(state, what: str = "the state") -> list:
     tensors = list(state) if isinstance(state, (tuple, list)) else [state]
     for t in tensors:
         if not isinstance(t, torch.Tensor):
-            raise AssertionError(f"{what} must be a tensor (GRU, vanilla RNN) or a tuple (h, c) of tensors (LSTM), "
+            raise check_failure(f"{what} must be a tensor (GRU, vanilla RNN) or a tuple (h, c) of tensors (LSTM), "
                                  f"got {t.__class__.__name__}.")
     return tensors
 
@@ -35,7 +35,7 @@ def check_state(name: str, actual, expected, tol: float, hint: str = "") -> floa
     actual = state_tensors(actual, name)
     expected = list(expected) if isinstance(expected, (tuple, list)) else [expected]
     if len(actual) != len(expected):
-        raise AssertionError(f"{name} holds {len(actual)} tensor(s), expected {len(expected)}: return the state "
+        raise check_failure(f"{name} holds {len(actual)} tensor(s), expected {len(expected)}: return the state "
                              "exactly as the recurrent layer returns it (the pair (h, c) for an LSTM, one tensor h for "
                              "a GRU or a vanilla RNN).")
     worst = 0.0
