@@ -2,7 +2,7 @@
 the rnngrade modules that ``rnngrade grade`` uses on one's own work. A scan for POSIX-only calls, and an import of
 those modules with the POSIX-only standard modules made unimportable, as on Windows.
 
-Linux-only on purpose, and not scanned: the grader's sandbox (``rnngrade.sandbox``, ``sandbox_root``, ``sandbox_kernel``, used only where
+Linux-only on purpose, and not scanned: the grader's sandbox (``rnngrade.sandbox``, ``sandbox_root``, ``sandbox_kernel``, ``sandbox_modes``, used only where
 ``sandbox.available()`` says so; importing it must still work everywhere), batch grading on a cluster
 (``rnngrade.batch``) and the Gradescope bundle (``rnngrade.gradescope``, which runs in Gradescope's Linux image).
 A POSIX-only call that is guarded (it runs only where the platform has it) carries the comment
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LINUX_ONLY = {"sandbox.py", "sandbox_root.py", "sandbox_kernel.py", "batch.py", "gradescope.py"}
+LINUX_ONLY = {"sandbox.py", "sandbox_root.py", "sandbox_kernel.py", "sandbox_modes.py", "batch.py", "gradescope.py"}
 POSIX_MODULES = ["resource", "fcntl", "pwd", "grp", "termios", "pty"]
 POSIX_ONLY = re.compile(
     r"\bos\.(fork|forkpty|setsid|setpgrp|getpgid|killpg|getuid|geteuid|getgid|setuid|setgid|chown|getlogin_r)\b"
@@ -65,7 +65,7 @@ def test_student_side_modules_import_without_posix_modules():
     included, since `rnngrade grade` imports it to ask whether it is available) still import."""
     mods = ["rnnlab"] + [f"rnngrade.{p.stem}" for p in student_side_files()
                          if p.parent.name == "rnngrade" and p.stem not in {"__init__", "__main__", "limited_kernel"}]
-    mods.append("rnngrade.sandbox")
+    mods += ["rnngrade.sandbox", "rnngrade.sandbox_modes"]
     # Third-party packages (nbgrader, ...) guard their own POSIX imports by platform: load everything once, forget
     # only this workbook's modules, make the POSIX modules unimportable, and import this workbook's modules again.
     code = (f"import sys, importlib\nfor m in {mods!r}: importlib.import_module(m)\n"
