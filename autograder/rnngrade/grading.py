@@ -107,7 +107,8 @@ def repair_and_stage(course: Course, ws: Workspace, student: str, assignment: st
                      result: StudentResult) -> bool:
     """Steps 2 and 3: read the student's notebook, copy it into the workspace and repair it there: cells that lost
     their grading metadata are found by the names they define (``rnngrade.by_name``), then copied and moved cells
-    are put back (``rnngrade.normalize``). False (with a note) when it cannot be read as a notebook: all its tests then score 0."""
+    are put back (``rnngrade.normalize``). False (with a note) when it cannot be read as a notebook: all its tests
+    then score 0."""
     try:
         node = nbformat.read(str(found), as_version=4)
     except Exception as exc:  # invalid JSON, wrong format, not UTF-8 ...

@@ -14,7 +14,8 @@ Three levels, the strongest this machine allows (``level()``):
     kernel still drops to an unprivileged user id with a process cap; what it must not read (the course's
     ``solutions/`` and ``.git``, the grader's source, the grading workspace, the results folder, ``RNNGRADE_HIDE``)
     loses every permission for others (``chmod o-rwx``) before student code runs, and gets it back after grading
-    (``rnngrade.sandbox_modes``); the network is cut when the kernel may still create a network namespace. Anything else world-readable on the machine stays readable.
+    (``rnngrade.sandbox_modes``); the network is cut when the kernel may still create a network namespace.
+    Anything else world-readable on the machine stays readable.
 ``none``
     not root, not Linux, or ``RNNGRADE_SANDBOX=0``: a student checking their own work. ``rnngrade grade --batch``
     refuses to run at this level unless given ``--unsafe-no-sandbox``.

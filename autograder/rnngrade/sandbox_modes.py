@@ -13,7 +13,8 @@ removes it and, when no live holder is left, puts every recorded mode back. A ho
 undoing (killed grader) is dropped by the next :func:`apply` or :func:`undo`, so the modes come back then.
 
 The state file lives in the grader's own folder, which only root may write (else in a private folder of root's
-under the temporary folder); a state file that root does not own, or that others may write, is refused (a student's code must not steer what root changes).
+under the temporary folder); a state file that root does not own, or that others may write, is refused (a
+student's code must not steer what root changes).
 """
 from __future__ import annotations
 
