@@ -337,3 +337,23 @@ def test_a_pytorch_notebook_is_judged_separately_and_faked_checks_gain_nothing(t
     assert cheat == honest, {k: (honest[k], cheat[k]) for k in honest if honest[k] != cheat[k]}
     faked = _nb06_scores(tmp_path, "cheat-in-kernel", WRONG_MASKED_CE + TORCH_CHEATS, env={"RNNGRADE_JUDGE": "kernel"})
     assert faked["test_masked_cross_entropy"] > 0, faked      # the witness: in the student's kernel they do gain
+
+
+def test_a_judge_that_does_not_start_costs_the_tests_and_says_why(tmp_path, monkeypatch):
+    """The judge kernel starts beside the student's and is connected once the student's is up; if it cannot be
+    (here: connecting raises), grading still finishes, every test of the notebook scores 0, and each says why."""
+    from rnngrade import judged_execution
+
+    def broken(self):
+        self.connected = True
+        raise RuntimeError("no judge today")
+
+    monkeypatch.setattr(judged_execution.JudgeKernel, "connect", broken)
+    release = COURSE.release_dir / "01_vanilla_rnn" / "vanilla_rnn.ipynb"
+    sub = make_submission(release, COURSE.solutions / "01_vanilla_rnn" / "vanilla_rnn.ipynb",
+                          tmp_path / "no-judge" / "vanilla_rnn.ipynb")
+    result = grade_submission(COURSE, sub.parent, "no-judge", feedback=False)
+    scores = {t.grade_id: t.score for t in result.auto_tests if t.notebook == "vanilla_rnn"}
+    assert scores and all(v == 0 for v in scores.values()), scores
+    outputs = [t.output for t in result.auto_tests if t.notebook == "vanilla_rnn"]
+    assert all("judge kernel did not start (RuntimeError: no judge today)" in o for o in outputs), outputs[:2]

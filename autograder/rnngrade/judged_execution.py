@@ -10,6 +10,10 @@ A notebook whose source says ``"rnngrade": {"judge": "separate"}`` in its metada
   precede it in the source, with the solution cells' names bound to proxies that call the student kernel
   (``rnngrade.judge.install``). A test cell's outputs in the graded notebook are the judge's.
 
+The two kernels start side by side: the judge's is launched first and connected once the student's answers; it
+then imports the heavy modules its cells name while the student's first cells run (on the other core). A judge
+that cannot be connected costs that notebook's tests, each saying why; grading goes on.
+
 Notebooks without the metadata run as in nbgrader (``SafeExecute``). ``RNNGRADE_JUDGE=kernel`` forces that for
 every notebook (``rnngrade.settings``).
 """
@@ -39,28 +43,57 @@ def judge_mode(source: source_notebook.SourceNotebook) -> str:
 
 
 class JudgeKernel:
-    """The judge kernel of one notebook: started with ``names`` bound to the student's code behind ``sock``,
-    running the source's cells one at a time, and stopped by :meth:`close` (nbclient's public ``setup_kernel``
+    """The judge kernel of one notebook, with ``names`` bound to the student's code behind ``sock``, running the
+    source's cells one at a time.
+
+    Started in two halves so that its start overlaps the student kernel's: the constructor only launches the
+    process; :meth:`connect` (after the student's kernel is up) waits until it answers, binds the names and starts
+    importing ``modules`` (:meth:`warm_up`). Stopped by :meth:`close` (nbclient's public ``setup_kernel``
     context, which shuts the kernel down)."""
 
     def __init__(self, config, kernel_name: str, resources, cwd: str, sock: str, names: list[str],
-                 timed_nb: str = ""):
+                 modules: list[str] = (), timed_nb: str = ""):
         self.timed_nb = timed_nb              # the notebook its time is recorded for (rnngrade.timings)
         self.client = Execute(config=config)
         self.client.kernel_name = kernel_name
         self.client.nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell()])   # a scratch notebook
         self.client.resources = resources
-        self.dead = False
+        self.dead: bool | str = False         # True, or why it never started
+        self.connected = False
+        self._cwd, self._sock, self._names, self._modules = cwd, sock, list(names), list(modules)
         self._stack = contextlib.ExitStack()
         with timings.current().phase("kernel_start", timed_nb):
-            self._stack.enter_context(self.client.setup_kernel(cwd=cwd))
+            self.client.create_kernel_manager()
+            self.client.start_new_kernel(cwd=cwd)       # launched; setup_kernel (in connect) waits for it
+
+    def connect(self) -> None:
+        """Wait for the judge kernel, bind the student's names to proxies and start the warm-up imports."""
+        self.connected = True
+        with timings.current().phase("kernel_start", self.timed_nb):
+            self._stack.enter_context(self.client.setup_kernel(cwd=self._cwd))
         boot = self._execute(nbformat.v4.new_code_cell(
             f"from rnngrade.judge import install as _rnngrade_install\n"
-            f"_rnngrade_install(globals(), {sock!r}, {names!r})\n"
+            f"_rnngrade_install(globals(), {self._sock!r}, {self._names!r})\n"
             f"del _rnngrade_install"))
         if any(o.get("output_type") == "error" for o in boot.outputs):
-            self.close()
             raise RuntimeError(f"the judge kernel did not start: {boot.outputs}")
+        self.warm_up(self._modules)
+
+    def warm_up(self, modules: list[str]) -> None:
+        """Start importing ``modules`` in the judge without waiting: the kernel works on it while the student's
+        kernel starts and runs its first cells (on another core), and the judge's first cell waits for it as the
+        kernel runs requests in order. nbclient ignores the replies of requests it did not send. Importing binds no
+        name in the judge's namespace, so its cells run as before."""
+        if modules:
+            self.client.kc.execute(f"def _rnngrade_warm():\n"
+                                   f"    import importlib\n"
+                                   f"    for m in {modules!r}:\n"
+                                   f"        try:\n"
+                                   f"            importlib.import_module(m)\n"
+                                   f"        except Exception:\n"
+                                   f"            pass\n"
+                                   f"_rnngrade_warm()\n"
+                                   f"del _rnngrade_warm", silent=True, store_history=False)
 
     def _execute(self, cell):
         run_cell_aside(self.client.execute_cell, self.client.nb, cell, 0)
@@ -75,7 +108,8 @@ class JudgeKernel:
     def _run(self, source_cell):
         cell = nbformat.v4.new_code_cell(source_cell.source)
         if self.dead:
-            cell.outputs = [error_output("JudgeDied", "Not run: the judge kernel died earlier.")]
+            why = self.dead if isinstance(self.dead, str) else "Not run: the judge kernel died earlier."
+            cell.outputs = [error_output("JudgeDied", why)]
             return cell
         try:
             self._execute(cell)
@@ -103,6 +137,8 @@ class JudgeKernel:
     def close(self) -> None:
         with timings.current().phase("kernel_stop", self.timed_nb):
             try:
+                if not self.connected:     # launched but never waited for: setup_kernel's exit shuts it down
+                    self._stack.enter_context(self.client.setup_kernel(cwd=self._cwd))
                 self._stack.close()
             except Exception:  # noqa: BLE001 -- a kernel that is already gone
                 pass
@@ -131,7 +167,7 @@ class JudgedExecute(SafeExecute):
             kernel = JUDGE_KERNEL_NAME if self.kernel_name == KERNEL_NAME else self.kernel_name
             cwd = (resources or {}).get("metadata", {}).get("path") or self._sockdir
             self._judge = JudgeKernel(self.config, kernel, resources, cwd, self._sock, source.solution_names,
-                                      self._timed_nb)
+                                      source.judge_imports, self._timed_nb)
             return super().preprocess(nb, resources, km)
         finally:
             if self._judge is not None:
@@ -139,6 +175,18 @@ class JudgedExecute(SafeExecute):
                 self._judge.close()
                 self._judge = None
             shutil.rmtree(self._sockdir, ignore_errors=True)
+
+    def start_new_kernel_client(self):
+        """The student's kernel is up: now wait for the judge kernel, launched just before it (their starts
+        overlap), and connect it."""
+        result = super().start_new_kernel_client()
+        if self._judge is not None and not self._judge.connected:
+            try:
+                self._judge.connect()
+            except Exception as exc:  # noqa: BLE001 -- every test then says why it did not run (and scores 0)
+                self._judge.dead = (f"Not run: the judge kernel did not start ({type(exc).__name__}: "
+                                    f"{str(exc)[:200]}).")
+        return result
 
     def _source_notebook(self, resources):
         from nbgrader.coursedir import CourseDirectory

@@ -21,6 +21,7 @@ import nbformat
 from .demo_cells import DemoCells, is_demo_source_cell
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"     # a test cell's hidden part starts here (nbgrader's marker)
+WARM_PACKAGES = ("numpy", "torch", "rnnlab", "rnngrade")   # imported by the judge ahead of its first cell
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,26 @@ class SourceNotebook:
             elif meta.get("locked") and not is_demo_source_cell(cell):   # the judge skips demonstrations too
                 setup.append((pos, cell))
         return tests, setup
+
+    @cached_property
+    def judge_imports(self) -> list[str]:
+        """The heavy modules (numpy, torch, rnnlab, rnngrade) that the judge's cells import, in order of first
+        import: the judge imports them ahead of time, while the student's first cells run."""
+        tests, setup = self.judge_cells
+        cells = sorted([*tests.values(), *setup], key=lambda pair: pair[0])
+        modules: list[str] = []
+        for _, cell in cells:
+            src = "\n".join(ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!")))
+            try:
+                tree = ast.parse(src)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    modules += [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    modules.append(node.module)
+        return [m for m in dict.fromkeys(modules) if m.split(".")[0] in WARM_PACKAGES]
 
     @cached_property
     def demo_cells(self) -> DemoCells:
