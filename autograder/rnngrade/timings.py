@@ -26,6 +26,8 @@ import contextlib
 import time
 from collections import defaultdict
 
+from . import settings
+
 PHASES = ("workspace", "repair", "kernel_start", "student_cells", "judge_setup", "judge_tests", "kernel_stop",
           "nbgrader_other", "collect", "feedback")
 _INSIDE_AUTOGRADE = ("kernel_start", "student_cells", "judge_setup", "judge_tests", "kernel_stop")
@@ -100,8 +102,6 @@ def current() -> Timings:
 
 def wanted() -> bool:
     """Whether timings.json is written (RNNGRADE_TIMINGS=1, or ``rnngrade grade --timings``, which sets it)."""
-    from . import settings
-
     return settings.TIMINGS.value() not in ("", "0")
 
 
