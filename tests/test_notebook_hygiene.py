@@ -84,6 +84,34 @@ def test_last_statement_rule_catches_bare_expressions():
     assert _last_statement_problem("with w:\n    check_close('a', 1, 1)") is None
 
 
+def _unnamed_tolerances(source: str) -> list[str]:
+    """check_close / check_close_f32 calls in ``source`` whose tolerance is a number literal instead of a TOL name."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in (
+                "check_close", "check_close_f32"):
+            tol = node.args[3] if len(node.args) > 3 else next((k.value for k in node.keywords if k.arg == "tol"), None)
+            if isinstance(tol, ast.Constant):
+                found.append(f"line {node.lineno}: {ast.unparse(node)[:90]}")
+    return found
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_id)
+def test_test_cells_name_their_tolerances(path):
+    """A check's tolerance is one of rnnlab.TOL's names, so its failure says why the bar is there (issue 17)."""
+    nb = nbformat.read(str(path), as_version=4)
+    bare = {cell.metadata["nbgrader"]["grade_id"]: _unnamed_tolerances(cell.source) for cell in nb.cells
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}
+    bare = {k: v for k, v in bare.items() if v}
+    assert not bare, f"tolerances written as numbers, name them with rnnlab.TOL: {bare}"
+
+
+def test_unnamed_tolerance_rule():
+    assert _unnamed_tolerances("check_close('h', h, e, 1e-8)")
+    assert _unnamed_tolerances("check_close_f32('h', h, e, tol=1e-5, hint='x')")
+    assert not _unnamed_tolerances("check_close('h', h, e, TOL.SEQUENCE)\ncheck_close('h', h, e)")
+
+
 @pytest.mark.parametrize("path", RELEASE, ids=_id)
 def test_release_holds_no_answers(path):
     text = path.read_text()

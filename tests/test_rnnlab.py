@@ -52,6 +52,26 @@ def test_check_close_rejects_bad_outputs(actual, fragment):
         check_close("out", actual, np.zeros(2))
 
 
+def test_named_tolerances_are_floats_ordered_and_quoted_in_messages():
+    from rnnlab import TOL, Tolerance
+    names = [n for n in vars(TOL) if n.isupper()]
+    values = [getattr(TOL, n) for n in names]
+    assert all(isinstance(v, Tolerance) and isinstance(v, float) for v in values)
+    assert values == sorted(values) and len(set(values)) == len(values), "TOL lists distinct tolerances, strictest first"
+    assert [v.name for v in values] == names
+    assert TOL.SEQUENCE == 1e-8 and TOL.SEQUENCE * 10 == pytest.approx(1e-7)     # arithmetic as a plain float
+    import pickle                                                                  # the judge pickles values
+    again = pickle.loads(pickle.dumps(TOL.STEP))
+    assert again == 1e-10 and again.name == "STEP" and again.why == TOL.STEP.why
+    with pytest.raises(AssertionError) as e:
+        check_close("h", np.array([1.0]), np.array([1.1]), TOL.SEQUENCE)
+    assert "tolerance TOL.SEQUENCE = 1e-08" in str(e.value) and TOL.SEQUENCE.why in str(e.value)
+    with pytest.raises(AssertionError) as e:                                       # a bare number: no name to quote
+        check_close("h", np.array([1.0]), np.array([1.1]), 1e-8)
+    assert "tolerance 1e-08)" in str(e.value) and "TOL." not in str(e.value)
+    assert check_close("h", np.array([1.0]), np.array([1.0 + 1e-9]), TOL.SEQUENCE) < TOL.SEQUENCE
+
+
 # --- numerical gradients --------------------------------------------------------------------------
 def test_numerical_gradient_of_quadratic_and_sin():
     x = np.array([[0.5, -1.0], [2.0, 3.0]])

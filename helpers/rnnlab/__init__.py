@@ -2,8 +2,8 @@
 
 Modules, one concern each:
 
-- ``rnnlab.compare``   -- ``rel_error`` (the workbook's one definition), ``scaled_error`` for float32, and
-                         checks with actionable messages
+- ``rnnlab.compare``   -- ``rel_error`` (the workbook's one definition), ``scaled_error`` for float32, the
+                         named tolerances ``TOL``, and checks with actionable messages
 - ``rnnlab.gradcheck`` -- numerical gradients by centred differences (float64)
 - ``rnnlab.runtime``   -- quick mode for grading/CI, seeding, device choice, progress bars
 - ``rnnlab.text``      -- character vocabularies for language models (no special tokens)
@@ -33,7 +33,7 @@ Modules, one concern each:
 
 It never contains the answer to a graded exercise.
 """
-from .compare import check_close, check_close_f32, check_shape, rel_error, scaled_error
+from .compare import TOL, Tolerance, check_close, check_close_f32, check_shape, rel_error, scaled_error
 from .gradcheck import numerical_gradient, numerical_gradient_array
 from .runtime import get_device, is_quick, pick, progress, seed_everything
 from .batching import StreamBatcher
@@ -46,7 +46,7 @@ from .strict import strict_numerics
 from .expected import load_expected
 
 __all__ = [
-    "rel_error", "scaled_error", "check_close", "check_close_f32", "check_shape",
+    "rel_error", "scaled_error", "check_close", "check_close_f32", "check_shape", "TOL", "Tolerance",
     "numerical_gradient", "numerical_gradient_array",
     "is_quick", "pick", "seed_everything", "get_device", "progress",
     "CharVocab", "load_text", "split_text", "StreamBatcher", "text_heatmap_html",

@@ -18,7 +18,46 @@ import types
 import numpy as np
 
 __all__ = ["rel_error", "scaled_error", "check_close", "check_close_f32", "check_shape", "check_failure",
-           "without_internal_frames"]
+           "without_internal_frames", "Tolerance", "TOL"]
+
+
+class Tolerance(float):
+    """A tolerance with a name and the reason for its size. It is a float everywhere (``err <= TOL.SEQUENCE``), and
+    a failed :func:`check_close` quotes its name and reason, so a student sees why the bar is where it is."""
+
+    def __new__(cls, value: float, name: str, why: str):
+        self = super().__new__(cls, value)
+        self.name, self.why = name, why
+        return self
+
+    def __reduce__(self):                  # pickled whole (the judge sends values between kernels)
+        return (Tolerance, (float(self), self.name, self.why))
+
+    def __repr__(self) -> str:
+        return f"TOL.{self.name} = {float(self):.0e}"
+
+
+class TOL:
+    """The workbook's named tolerances, from strictest to loosest. Test cells name one instead of writing a number,
+    and a failed check says which one it was and why it has that size. All are bounds on :func:`rel_error`, except
+    the FLOAT32 ones, which bound :func:`scaled_error` (``check_close_f32``)."""
+
+    IDENTICAL = Tolerance(0.0, "IDENTICAL", "a value that is copied, selected or left unchanged: it must be "
+                                            "the same number, bit for bit")
+    EXACT = Tolerance(1e-12, "EXACT", "a value with one right answer, computed in float64 (a count, a ratio, a copy)")
+    STEP = Tolerance(1e-10, "STEP", "one float64 formula against a float64 reference; only the rounding of a "
+                                    "different order of operations can differ")
+    SUM = Tolerance(1e-9, "SUM", "a float64 loss or gradient summed over many terms, against a float64 reference")
+    SEQUENCE = Tolerance(1e-8, "SEQUENCE", "float64 through many steps (a sequence, a backward pass, a network), "
+                                           "where rounding accumulates")
+    NUMERICAL = Tolerance(1e-7, "NUMERICAL", "an analytic gradient against centred differences, whose own error "
+                                             "is about this size")
+    LOOSE = Tolerance(1e-6, "LOOSE", "a float64 result that correct code may compute another way: an epsilon "
+                                     "added to a denominator, saturated gates, float32 steps inside a model")
+    FLOAT32 = Tolerance(1e-5, "FLOAT32", "float32 arithmetic against a float64 reference, measured against the "
+                                         "largest entry (float32 keeps about 7 digits)")
+    FLOAT32_GRADIENT = Tolerance(1e-4, "FLOAT32_GRADIENT", "a float32 backward pass against a float64 reference: "
+                                                           "each step loses a few float32 digits")
 
 
 def _internal(frame) -> bool:
@@ -112,14 +151,14 @@ def check_shape(name: str, actual, expected_shape) -> None:
         raise check_failure(f"{name} has shape {tuple(shape)}, expected {tuple(expected_shape)}.")
 
 
-def check_close(name: str, actual, expected, tol: float = 1e-7, hint: str = "",
+def check_close(name: str, actual, expected, tol: float = TOL.NUMERICAL, hint: str = "",
                 relative_to: str = "elementwise") -> float:
     """Check ``rel_error(actual, expected) <= tol``; raise AssertionError with a useful message if not.
 
     relative_to: "elementwise" compares with ``rel_error``; "max" with ``scaled_error`` (for float32 results).
     The message names the output, its worst element (index, value, expected value, error)
-    and, when given, the ``hint``: the most likely cause in words a student can act on.
-    Returns the error so a notebook can print it.
+    and, when given, the ``hint``: the most likely cause in words a student can act on. A named tolerance
+    (:class:`TOL`) is quoted with its name and reason. Returns the error so a notebook can print it.
     """
     if relative_to not in ("elementwise", "max"):
         raise ValueError(f"relative_to must be 'elementwise' or 'max', not {relative_to!r}")
@@ -143,15 +182,19 @@ def check_close(name: str, actual, expected, tol: float = 1e-7, hint: str = "",
     if not err <= tol:
         idx = np.unravel_index(int(np.argmax(worst)), worst.shape) if worst.ndim else ()
         where = f" at index {tuple(int(i) for i in idx)}" if worst.ndim else ""
+        named = isinstance(tol, Tolerance)
+        bar = repr(tol) if named else f"{tol:.0e}"
         msg = (f"{name} is wrong{where}: got {a[idx]:.6g}, expected {expected[idx]:.6g} "
-               f"({kind} {err:.2e}, tolerance {tol:.0e}).")
+               f"({kind} {err:.2e}, tolerance {bar}).")
         if hint:
             msg += f" Likely cause: {hint}"
+        if named:
+            msg += f" (TOL.{tol.name} allows for {tol.why}.)"
         raise check_failure(msg)
     return err
 
 
-def check_close_f32(name: str, actual, expected, tol: float = 1e-5, hint: str = "") -> float:
+def check_close_f32(name: str, actual, expected, tol: float = TOL.FLOAT32, hint: str = "") -> float:
     """``check_close`` for a result computed from float32 inputs against a float64 oracle: the error is
     measured against the largest expected entry (``scaled_error``), with a float32-sized tolerance."""
     return check_close(name, actual, expected, tol=tol, hint=hint, relative_to="max")
