@@ -84,16 +84,31 @@ def test_last_statement_rule_catches_bare_expressions():
     assert _last_statement_problem("with w:\n    check_close('a', 1, 1)") is None
 
 
+# Where a test cell states a tolerance: the 4th argument of these checks, a tol=/atol=/rtol= keyword of any call,
+# and the default of a parameter with one of those names (a cell's own helper).
+_TOLERANCE_ARG = {"check_close", "check_close_f32", "check_state"}
+_TOLERANCE_NAMES = {"tol", "atol", "rtol"}
+
+
+def _tolerance_exprs(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            if getattr(node.func, "id", getattr(node.func, "attr", None)) in _TOLERANCE_ARG and len(node.args) > 3:
+                yield node.args[3]
+            yield from (k.value for k in node.keywords if k.arg in _TOLERANCE_NAMES)
+        elif isinstance(node, (ast.FunctionDef, ast.Lambda)):
+            a = node.args
+            positional = a.posonlyargs + a.args
+            pairs = list(zip(positional[len(positional) - len(a.defaults):], a.defaults))
+            pairs += [(arg, d) for arg, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+            yield from (d for arg, d in pairs if arg.arg in _TOLERANCE_NAMES)
+
+
 def _unnamed_tolerances(source: str) -> list[str]:
-    """check_close / check_close_f32 calls in ``source`` whose tolerance is a number literal instead of a TOL name."""
-    found = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in (
-                "check_close", "check_close_f32"):
-            tol = node.args[3] if len(node.args) > 3 else next((k.value for k in node.keywords if k.arg == "tol"), None)
-            if isinstance(tol, ast.Constant):
-                found.append(f"line {node.lineno}: {ast.unparse(node)[:90]}")
-    return found
+    """Tolerances in ``source`` written as numbers (anywhere in the expression, ``1e-5 if a else 1e-4`` included)
+    instead of rnnlab.TOL names."""
+    return [f"line {expr.lineno}: {ast.unparse(expr)[:60]}" for expr in _tolerance_exprs(ast.parse(source))
+            if any(isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) for n in ast.walk(expr))]
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=_id)
@@ -109,7 +124,12 @@ def test_test_cells_name_their_tolerances(path):
 def test_unnamed_tolerance_rule():
     assert _unnamed_tolerances("check_close('h', h, e, 1e-8)")
     assert _unnamed_tolerances("check_close_f32('h', h, e, tol=1e-5, hint='x')")
-    assert not _unnamed_tolerances("check_close('h', h, e, TOL.SEQUENCE)\ncheck_close('h', h, e)")
+    assert _unnamed_tolerances("check_state('s', s, e, 1e-8)")
+    assert _unnamed_tolerances("check_close_f32('h', h, e, TOL.FLOAT32 if a else 1e-4)")
+    assert _unnamed_tolerances("np.allclose(a, b, atol=1e-6)")
+    assert _unnamed_tolerances("def _check(label, args, check=check_close, tol=1e-8):\n    pass")
+    assert not _unnamed_tolerances("check_close('h', h, e, TOL.SEQUENCE)\ncheck_close('h', h, e)\n"
+                                   "check_state('s', s, e, TOL.STEP if a else TOL.SUM)\ndef f(x, tol=TOL.LOOSE):\n    pass")
 
 
 @pytest.mark.parametrize("path", RELEASE, ids=_id)

@@ -39,8 +39,8 @@ class Tolerance(float):
 
 class TOL:
     """The workbook's named tolerances, from strictest to loosest. Test cells name one instead of writing a number,
-    and a failed check says which one it was and why it has that size. All are bounds on :func:`rel_error`, except
-    the FLOAT32 ones, which bound :func:`scaled_error` (``check_close_f32``)."""
+    and a failed check says which one it was and why it has that size. Each bounds the error its check measures:
+    :func:`rel_error` in ``check_close``, :func:`scaled_error` in ``check_close_f32``."""
 
     IDENTICAL = Tolerance(0.0, "IDENTICAL", "a value that is copied, selected or left unchanged: it must be "
                                             "the same number, bit for bit")
@@ -54,8 +54,8 @@ class TOL:
                                              "is about this size")
     LOOSE = Tolerance(1e-6, "LOOSE", "a float64 result that correct code may compute another way: an epsilon "
                                      "added to a denominator, saturated gates, float32 steps inside a model")
-    FLOAT32 = Tolerance(1e-5, "FLOAT32", "float32 arithmetic against a float64 reference, measured against the "
-                                         "largest entry (float32 keeps about 7 digits)")
+    FLOAT32 = Tolerance(1e-5, "FLOAT32", "float32 arithmetic against a float64 reference (float32 keeps about 7 "
+                                         "significant digits)")
     FLOAT32_GRADIENT = Tolerance(1e-4, "FLOAT32_GRADIENT", "a float32 backward pass against a float64 reference: "
                                                            "each step loses a few float32 digits")
 
