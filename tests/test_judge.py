@@ -357,3 +357,41 @@ def test_a_judge_that_does_not_start_costs_the_tests_and_says_why(tmp_path, monk
     assert scores and all(v == 0 for v in scores.values()), scores
     outputs = [t.output for t in result.auto_tests if t.notebook == "vanilla_rnn"]
     assert all("judge kernel did not start (RuntimeError: no judge today)" in o for o in outputs), outputs[:2]
+
+
+# -- stopping the judge kernel in every state it can be in ------------------------------------------------------
+def _launched_judge(tmp_path):
+    """A JudgeKernel launched on the plain python3 kernel (no proxies to bind), and its process."""
+    from traitlets.config import Config
+
+    from rnngrade.judged_execution import JudgeKernel
+
+    judge = JudgeKernel(Config(), "python3", {}, str(tmp_path), str(tmp_path / "s"), [])
+    return judge, judge.client.km.provisioner.process
+
+
+def _gone(process, within_s=15.0):
+    import time
+
+    deadline = time.monotonic() + within_s
+    while process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return process.poll() is not None
+
+
+def test_a_judge_that_was_never_connected_is_stopped_without_waiting_for_it(tmp_path):
+    """The student's kernel failed to start, so the judge was launched but never connected: close() stops its
+    process without first waiting for it to answer (a judge that hangs would otherwise cost the start-up timeout).
+    A judge that fails while connecting is cleaned up by nbclient itself."""
+    judge, process = _launched_judge(tmp_path)
+    waited = []
+
+    def wait_for_it(*args, **kwargs):
+        waited.append(True)
+        raise RuntimeError("close() waited for the kernel to answer")
+
+    judge.client.start_new_kernel_client = wait_for_it
+    assert process.poll() is None
+    judge.close()
+    assert not waited, "close() waited for a kernel it never connected to"
+    assert _gone(process), "the judge kernel's process outlived close()"

@@ -48,8 +48,7 @@ class JudgeKernel:
 
     Started in two halves so that its start overlaps the student kernel's: the constructor only launches the
     process; :meth:`connect` (after the student's kernel is up) waits until it answers, binds the names and starts
-    importing ``modules`` (:meth:`warm_up`). Stopped by :meth:`close` (nbclient's public ``setup_kernel``
-    context, which shuts the kernel down)."""
+    importing ``modules`` (:meth:`warm_up`). Stopped by :meth:`close`, connected or not."""
 
     def __init__(self, config, kernel_name: str, resources, cwd: str, sock: str, names: list[str],
                  modules: list[str] = (), timed_nb: str = ""):
@@ -135,11 +134,17 @@ class JudgeKernel:
             pass
 
     def close(self) -> None:
+        """Stop the judge kernel, whatever state it is in: connected (setup_kernel's exit shuts it down), launched
+        but never connected (the student's kernel did not start), or launched and never ready (``connect`` failed
+        half-way, before setup_kernel's clean-up was armed). Never waits for a kernel to become ready."""
         with timings.current().phase("kernel_stop", self.timed_nb):
             try:
-                if not self.connected:     # launched but never waited for: setup_kernel's exit shuts it down
-                    self._stack.enter_context(self.client.setup_kernel(cwd=self._cwd))
                 self._stack.close()
+            except Exception:  # noqa: BLE001 -- a kernel that is already gone
+                pass
+            try:
+                if self.client.km is not None:      # not cleaned up by setup_kernel: shut down (or kill) it here
+                    self.client._cleanup_kernel()
             except Exception:  # noqa: BLE001 -- a kernel that is already gone
                 pass
 
