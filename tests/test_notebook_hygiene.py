@@ -104,11 +104,19 @@ def _tolerance_exprs(tree):
             yield from (d for arg, d in pairs if arg.arg in _TOLERANCE_NAMES)
 
 
+_TOLERANCE_IN_PROSE = re.compile(r"\b(tolerance|below) \d(\.\d+)?e-\d+", re.IGNORECASE)
+
+
 def _unnamed_tolerances(source: str) -> list[str]:
-    """Tolerances in ``source`` written as numbers (anywhere in the expression, ``1e-5 if a else 1e-4`` included)
-    instead of rnnlab.TOL names."""
-    return [f"line {expr.lineno}: {ast.unparse(expr)[:60]}" for expr in _tolerance_exprs(ast.parse(source))
-            if any(isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) for n in ast.walk(expr))]
+    """Tolerances in ``source`` written as numbers instead of rnnlab.TOL names: in a check (anywhere in the
+    expression, ``1e-5 if a else 1e-4`` included), or in the text a test prints ("tolerance 1e-8", "below 1e-7";
+    write ``{TOL.SEQUENCE!r}`` or ``{TOL.NUMERICAL}``, so the text cannot fall out of step with the check)."""
+    tree = ast.parse(source)
+    in_checks = [f"line {expr.lineno}: {ast.unparse(expr)[:60]}" for expr in _tolerance_exprs(tree)
+                 if any(isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) for n in ast.walk(expr))]
+    in_prose = [f"line {n.lineno}: {n.value[:60]!r}" for n in ast.walk(tree)
+                if isinstance(n, ast.Constant) and isinstance(n.value, str) and _TOLERANCE_IN_PROSE.search(n.value)]
+    return in_checks + in_prose
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=_id)
@@ -128,6 +136,9 @@ def test_unnamed_tolerance_rule():
     assert _unnamed_tolerances("check_close_f32('h', h, e, TOL.FLOAT32 if a else 1e-4)")
     assert _unnamed_tolerances("np.allclose(a, b, atol=1e-6)")
     assert _unnamed_tolerances("def _check(label, args, check=check_close, tol=1e-8):\n    pass")
+    assert _unnamed_tolerances("print('All five below 1e-7: they match.')")
+    assert _unnamed_tolerances("print(f'error {err:.1e} (tolerance 1e-8).')")
+    assert not _unnamed_tolerances("print(f'All five below {TOL.NUMERICAL}; error {err:.1e} (tolerance {TOL.STEP!r})')")
     assert not _unnamed_tolerances("check_close('h', h, e, TOL.SEQUENCE)\ncheck_close('h', h, e)\n"
                                    "check_state('s', s, e, TOL.STEP if a else TOL.SUM)\ndef f(x, tol=TOL.LOOSE):\n    pass")
 

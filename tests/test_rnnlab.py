@@ -65,11 +65,14 @@ def test_named_tolerances_are_floats_ordered_and_quoted_in_messages():
     assert again == 1e-10 and again.name == "STEP" and again.why == TOL.STEP.why
     with pytest.raises(AssertionError) as e:
         check_close("h", np.array([1.0]), np.array([1.1]), TOL.SEQUENCE)
-    assert "tolerance TOL.SEQUENCE = 1e-08" in str(e.value) and TOL.SEQUENCE.why in str(e.value)
+    assert "tolerance TOL.SEQUENCE = 1e-8" in str(e.value) and TOL.SEQUENCE.why in str(e.value)
     with pytest.raises(AssertionError) as e:                                       # a bare number: no name to quote
         check_close("h", np.array([1.0]), np.array([1.1]), 1e-8)
-    assert "tolerance 1e-08)" in str(e.value) and "TOL." not in str(e.value)
+    assert "tolerance 1e-8)" in str(e.value) and "TOL." not in str(e.value)
     assert check_close("h", np.array([1.0]), np.array([1.0 + 1e-9]), TOL.SEQUENCE) < TOL.SEQUENCE
+    # printed the way the prose writes numbers; a format spec formats the plain float
+    assert (f"below {TOL.NUMERICAL}", str(TOL.IDENTICAL), f"{TOL.STEP:.1e}") == ("below 1e-7", "0", "1.0e-10")
+    assert repr(TOL.FLOAT32_GRADIENT) == "TOL.FLOAT32_GRADIENT = 1e-4"
 
 
 # --- numerical gradients --------------------------------------------------------------------------

@@ -34,7 +34,21 @@ class Tolerance(float):
         return (Tolerance, (float(self), self.name, self.why))
 
     def __repr__(self) -> str:
-        return f"TOL.{self.name} = {float(self):.0e}"
+        return f"TOL.{self.name} = {short_number(self)}"
+
+    def __str__(self) -> str:                # f"below {TOL.STEP}" -> "below 1e-10", as the prose writes it
+        return short_number(self)
+
+    def __format__(self, spec: str) -> str:
+        return str(self) if not spec else format(float(self), spec)
+
+
+def short_number(value: float) -> str:
+    """A tolerance as the workbook's prose writes it: 1e-08 -> '1e-8', 5e-05 -> '5e-5', 0 -> '0'."""
+    if value == 0:
+        return "0"
+    mantissa, exponent = f"{float(value):.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 class TOL:
@@ -183,7 +197,7 @@ def check_close(name: str, actual, expected, tol: float = TOL.NUMERICAL, hint: s
         idx = np.unravel_index(int(np.argmax(worst)), worst.shape) if worst.ndim else ()
         where = f" at index {tuple(int(i) for i in idx)}" if worst.ndim else ""
         named = isinstance(tol, Tolerance)
-        bar = repr(tol) if named else f"{tol:.0e}"
+        bar = repr(tol) if named else short_number(tol)
         msg = (f"{name} is wrong{where}: got {a[idx]:.6g}, expected {expected[idx]:.6g} "
                f"({kind} {err:.2e}, tolerance {bar}).")
         if hint:
