@@ -9,14 +9,19 @@ nowhere else; loaded with ``nbload`` together with the ``lm_loss`` and ``RNN_LAY
 corpus and split (the last 10 % of the characters are the
 validation set) for a fixed wall-clock budget, then evaluates the validation loss on the whole split, and reports
 both times. The CPU budget is 145 s of training, which leaves room for the evaluation within 150 s (and 158 s).
-On a GPU the question is different: ``run()`` reports the loss reached in 180 s of training (the notebook's GPU
-recipe, not tuned on a GPU), which is not a like-for-like comparison with the CPU baseline.
+On a GPU the reference is nanoGPT's published Shakespeare-character result on a GPU, a validation loss of 1.4697
+after about 3 minutes (issue 15): ``run()`` trains the GPU recipe for 170 s, keeps the **last** weights (no early
+stopping, no best checkpoint), measures the validation loss at 10 points along the way only to show the curve, and
+counts everything (training, those measurements, the final evaluation) in the GPU time it reports. The settings of a
+recipe can be changed for one run with ``RNNLAB_CHARLM_SET``, a JSON object (``'{"dropout": 0.4}'``), so that a
+session on a lent GPU can try a second setting without editing code; the report names the changes.
 
 The corpus comes from the cache or from the mirror named by ``RNNLAB_DATA_MIRROR``; the benchmark refuses to fall
 back to another text.
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
@@ -33,7 +38,21 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "03_char_lm" / "c
 BASELINE_VAL_LOSS = 1.886   # nanoGPT's 4-layer character transformer on a 2-core CPU ...
 BASELINE_S = 158            # ... in this many seconds of wall-clock time
 CPU_BUDGET_S = 145.0        # training; the evaluation adds about a second (bfloat16) to a few (float32)
-GPU_BUDGET_S = 100.0        # measured on an H100 with the best of 20 checkpoints kept (see run())
+GPU_GOAL_VAL_LOSS = 1.4697  # nanoGPT's character-level Shakespeare transformer on a GPU ...
+GPU_GOAL_S = 180            # ... in about 3 minutes: the goal is below it in at most this many seconds, all included
+GPU_BUDGET_S = 170.0        # training; the 10 measurements along the way and the final evaluation fit in the rest
+OVERRIDES_ENV = "RNNLAB_CHARLM_SET"
+
+
+def recipe_overrides(recipe: dict) -> dict:
+    """The settings ``RNNLAB_CHARLM_SET`` (a JSON object) changes, checked against the recipe's keys."""
+    raw = os.environ.get(OVERRIDES_ENV, "").strip()
+    if not raw:
+        return {}
+    changes = json.loads(raw)
+    if not isinstance(changes, dict) or set(changes) - set(recipe):
+        raise ValueError(f"{OVERRIDES_ENV} must be a JSON object with keys among {sorted(recipe)}, not {raw!r}")
+    return changes
 
 
 def run(budget_s: float | None = None, seed: int = 0) -> dict:
@@ -46,6 +65,8 @@ def run(budget_s: float | None = None, seed: int = 0) -> dict:
     if budget_s is None:
         budget_s = GPU_BUDGET_S if device.type == "cuda" else CPU_BUDGET_S
     recipe["budget_s"] = budget_s
+    changes = recipe_overrides(recipe)
+    recipe.update(changes)
     model_kwargs = {k: recipe[k] for k in MODEL_KEYS}
     fit_kwargs = {k: v for k, v in recipe.items() if k not in MODEL_KEYS}
 
@@ -58,28 +79,22 @@ def run(budget_s: float | None = None, seed: int = 0) -> dict:
     seed_everything(seed)
     model = ns["CharLM"](len(vocab), **model_kwargs).to(device)
     n_params = sum(p.numel() for p in model.parameters())
-    # On a GPU the budget buys over a hundred passes over the text, and the model overfits long before the end (a
-    # first GPU run ended at 2.30 nats/char): evaluate the validation loss at 20 checkpoints and keep the best
-    # weights, as nanoGPT keeps its best checkpoint. The checkpoints' time is not counted in the budget. On a CPU the
-    # budget allows a few passes only, and the run ends with its last weights.
-    best = {"loss": float("inf"), "state": None, "iter": 0, "time": 0.0}
+    # On a GPU the budget buys over a hundred passes over the text, where a model overfits unless it is regularised
+    # (the first GPU recipe's validation loss was lowest after 25 s and rose to 1.98 by 100 s). The run ends with
+    # its last weights; the validation loss at 10 points along the way only shows the curve, and its time counts in
+    # the total. On a CPU the budget allows a few passes only, and there is no curve.
     curve = []
 
-    def keep_best(m, info):
-        loss = evaluate(m, val_ids, amp_dtype=amp_dtype)
-        curve.append((info["iter"], round(info["time"], 1), round(loss, 4)))
-        if loss < best["loss"]:
-            best.update(loss=loss, iter=info["iter"], time=info["time"],
-                        state={k: v.detach().clone() for k, v in m.state_dict().items()})
+    def measure(m, info):
+        curve.append((info["iter"], round(info["time"], 1), round(evaluate(m, val_ids, amp_dtype=amp_dtype), 4)))
 
     on_gpu = device.type == "cuda"
-    select = dict(checkpoints=[k / 20 for k in range(1, 21)], on_checkpoint=keep_best) if on_gpu else {}
+    along = dict(checkpoints=[k / 10 for k in range(1, 10)], on_checkpoint=measure) if on_gpu else {}
     t0 = time.perf_counter()
     hist = fit(model, train_ids, ns["train_step"], amp_dtype=amp_dtype, progress_bar=False, seed=seed, **fit_kwargs,
-               **select)
+               **along)
     if on_gpu:
         torch.cuda.synchronize()
-        model.load_state_dict(best["state"])
     t1 = time.perf_counter()
     val_loss = evaluate(model, val_ids, amp_dtype=amp_dtype)
     t2 = time.perf_counter()
@@ -87,21 +102,25 @@ def run(budget_s: float | None = None, seed: int = 0) -> dict:
 
     train_s, eval_s, total_s = t1 - t0, t2 - t1, t2 - t0
     beats = val_loss < BASELINE_VAL_LOSS and (on_gpu or total_s <= BASELINE_S)
+    if on_gpu:
+        curve.append((hist["iters"], round(hist["train_s"], 1), round(val_loss, 4)))
+    gpu_goal = on_gpu and val_loss < GPU_GOAL_VAL_LOSS and total_s <= GPU_GOAL_S
     precision = "float32" if amp_dtype is None else f"{str(amp_dtype).replace('torch.', '')} autocast"
     if on_gpu:
-        verdict = (f"The best of 20 checkpoints by validation loss was kept: iteration {best['iter']}, "
-                   f"{best['time']:.0f} s into the run (validation loss at the checkpoints, iteration / seconds / "
-                   f"loss: {', '.join(f'{i}/{t:.0f}/{l:.3f}' for i, t, l in curve)}); the total includes the time "
-                   f"of the checkpoints. On a GPU the budget is {budget_s:.0f} s, so this is not a like-for-like "
-                   f"comparison with the CPU baseline ({BASELINE_VAL_LOSS} in {BASELINE_S} s on 2 CPU cores).")
+        verdict = (f"The last weights were evaluated (validation loss along the way, iteration / seconds / loss: "
+                   f"{', '.join(f'{i}/{t:.0f}/{l:.3f}' for i, t, l in curve)}); the total includes those "
+                   f"measurements. nanoGPT's GPU result: {GPU_GOAL_VAL_LOSS} in about 3 minutes; goal (below it in "
+                   f"at most {GPU_GOAL_S} s): **{'met' if gpu_goal else 'NOT met'}**.")
     else:
         verdict = (f"nanoGPT's CPU baseline: {BASELINE_VAL_LOSS} in {BASELINE_S} s; "
                    f"beats it: **{'yes' if beats else 'NO'}**.")
     markdown = (
-        f"Character language model (solutions/03_char_lm, recipe `{recipe_name}`: "
+        f"Character language model (solutions/03_char_lm, recipe `{recipe_name}`"
+        f"{' changed by ' + OVERRIDES_ENV + ' = ' + json.dumps(changes) if changes else ''}: "
         f"{model_kwargs['num_layers']}-layer LSTM, H={model_kwargs['hidden_size']}, "
         f"E={model_kwargs['embed_dim']}, dropout {model_kwargs['dropout']}, {n_params:,} parameters; batches of "
-        f"{fit_kwargs['batch_size']}x{fit_kwargs['seq_len']}, AdamW {fit_kwargs['lr']:g} with warm-up and cosine "
+        f"{fit_kwargs['batch_size']}x{fit_kwargs['seq_len']}, AdamW {fit_kwargs['lr']:g} (weight decay "
+        f"{fit_kwargs['weight_decay']:g}) with warm-up and cosine "
         f"decay over a {budget_s:.0f} s wall-clock budget, clipping at {fit_kwargs['max_norm']:g}, {precision}) "
         f"on Tiny Shakespeare, {device.type}: validation loss **{val_loss:.3f}** nats/char (perplexity "
         f"{math.exp(val_loss):.2f}) on the whole last 10 % of the characters, after {hist['iters']} iterations "
@@ -127,6 +146,8 @@ def run(budget_s: float | None = None, seed: int = 0) -> dict:
         "baseline_val_loss": BASELINE_VAL_LOSS,
         "baseline_s": BASELINE_S,
         "beats_baseline": bool(beats),
+        "gpu_goal_met": bool(gpu_goal),
+        "changes": changes,
         "checkpoints": curve,
         "markdown": markdown,
     }

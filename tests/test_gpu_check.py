@@ -64,3 +64,22 @@ def test_gpu_check_full_mode_runs_notebooks_with_quick_mode_off(tmp_path, monkey
     assert results["mode"] == "full" and results["notebooks"][str(path)]["result"].startswith("ok, 2 code cells")
     assert "| notebook (full mode, plain runner) |" in (out / "gpu_results.md").read_text()
     assert "quick mode: False" in (out / "nb_07_tiny.log").read_text()
+
+
+def test_bench_charlm_takes_a_recipe_change_for_one_run_and_refuses_unknown_keys(monkeypatch):
+    """A session on a lent GPU can try a second setting of the GPU recipe without editing code
+    (RNNLAB_CHARLM_SET); a misspelt key stops the run before any training, naming the keys there are."""
+    import pytest
+
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    import bench_charlm
+
+    recipe = {"dropout": 0.25, "weight_decay": 0.0, "hidden_size": 768}
+    monkeypatch.delenv("RNNLAB_CHARLM_SET", raising=False)
+    assert bench_charlm.recipe_overrides(recipe) == {}
+    monkeypatch.setenv("RNNLAB_CHARLM_SET", '{"dropout": 0.4, "weight_decay": 0.1}')
+    assert bench_charlm.recipe_overrides(recipe) == {"dropout": 0.4, "weight_decay": 0.1}
+    for bad in ('{"dropuot": 0.4}', '[0.4]'):
+        monkeypatch.setenv("RNNLAB_CHARLM_SET", bad)
+        with pytest.raises(ValueError, match="keys among"):
+            bench_charlm.recipe_overrides(recipe)

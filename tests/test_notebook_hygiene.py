@@ -143,6 +143,16 @@ def test_unnamed_tolerance_rule():
                                    "check_state('s', s, e, TOL.STEP if a else TOL.SUM)\ndef f(x, tol=TOL.LOOSE):\n    pass")
 
 
+@pytest.mark.parametrize("path", SOLUTIONS + RELEASE, ids=_id)
+def test_code_lines_fit_in_120_columns(path):
+    """Code a student reads (and the hidden tests an instructor reads) fits in a code cell of a laptop's notebook
+    without scrolling sideways: at most 120 columns."""
+    nb = nbformat.read(str(path), as_version=4)
+    long = [f"{cell.metadata.get('nbgrader', {}).get('grade_id') or cell.get('id')}: {len(line)} columns"
+            for cell in nb.cells if cell.cell_type == "code" for line in cell.source.splitlines() if len(line) > 120]
+    assert not long, f"lines over 120 columns: {long}"
+
+
 @pytest.mark.parametrize("path", RELEASE, ids=_id)
 def test_release_holds_no_answers(path):
     text = path.read_text()
