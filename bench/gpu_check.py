@@ -3,7 +3,7 @@
     python bench/gpu_check.py --out DIR [--deadline-s 540] [--full] [--notebooks 03,04] [--benches bench_charlm]
 
 Meant for a borrowed GPU machine that has numpy, torch, matplotlib and tqdm but no Jupyter: each solution notebook
-of 03-06 runs in its own process in quick mode (the mode grading uses; with --full, in full mode, each one until
+of 03-08 runs in its own process in quick mode (the mode grading uses; with --full, in full mode, each one until
 the deadline at most), its code cells executed in order in one namespace by a plain runner (magics skipped, figures
 drawn with the Agg backend and discarded); then the benchmarks bench_captioning, bench_charlm and bench_seq2seq run
 one after the other, each in its own process. Every step writes its result as soon as it ends (DIR/gpu_results.json,
