@@ -10,11 +10,12 @@ corpus and split (the last 10 % of the characters are the
 validation set) for a fixed wall-clock budget, then evaluates the validation loss on the whole split, and reports
 both times. The CPU budget is 145 s of training, which leaves room for the evaluation within 150 s (and 158 s).
 On a GPU the reference is nanoGPT's published Shakespeare-character result on a GPU, a validation loss of 1.4697
-after about 3 minutes (issue 15): ``run()`` trains the GPU recipe for 170 s, keeps the **last** weights (no early
-stopping, no best checkpoint), measures the validation loss at 10 points along the way only to show the curve, and
-counts everything (training, those measurements, the final evaluation) in the GPU time it reports. The settings of a
-recipe can be changed for one run with ``RNNLAB_CHARLM_SET``, a JSON object (``'{"dropout": 0.4}'``), so that a
-session on a lent GPU can try a second setting without editing code; the report names the changes.
+after about 3 minutes (issue 15): ``run()`` trains the GPU recipe, changed as ``GPU_CANDIDATE`` says (a candidate
+not yet measured), for 170 s, keeps the **last** weights (no early stopping, no best checkpoint), measures the
+validation loss at 10 points along the way only to show the curve, and counts everything (training, those
+measurements, the final evaluation) in the GPU time it reports. The settings of a recipe can be changed for one run
+with ``RNNLAB_CHARLM_SET``, a JSON object (``'{"dropout": 0.4}'``), so that a session on a lent GPU can try a second
+setting without editing code; the report names the changes.
 
 The corpus comes from the cache or from the mirror named by ``RNNLAB_DATA_MIRROR``; the benchmark refuses to fall
 back to another text.
@@ -41,6 +42,12 @@ CPU_BUDGET_S = 145.0        # training; the evaluation adds about a second (bflo
 GPU_GOAL_VAL_LOSS = 1.4697  # nanoGPT's character-level Shakespeare transformer on a GPU ...
 GPU_GOAL_S = 180            # ... in about 3 minutes: the goal is below it in at most this many seconds, all included
 GPU_BUDGET_S = 170.0        # training; the 10 measurements along the way and the final evaluation fit in the rest
+# The candidate for that goal: the notebook's GPU recipe (RECIPES["cuda"], tuned for 30 s) with these changes. NOT
+# MEASURED YET (no GPU was lent since it was written). Why these: in 170 s an H100 makes about 100 to 160 passes over
+# the text, and with dropout 0.25 the validation loss was lowest after 20 passes (1.489) and rose after that, so the
+# model gets twice the dropout, decoupled weight decay, and more width (the issue asks for regularisation, not early
+# stopping). When a run meets the goal, these settings move into RECIPES["cuda"] with the measured numbers.
+GPU_CANDIDATE = dict(hidden_size=1024, dropout=0.5, weight_decay=0.1)
 OVERRIDES_ENV = "RNNLAB_CHARLM_SET"
 
 
@@ -65,7 +72,8 @@ def run(budget_s: float | None = None, seed: int = 0) -> dict:
     if budget_s is None:
         budget_s = GPU_BUDGET_S if device.type == "cuda" else CPU_BUDGET_S
     recipe["budget_s"] = budget_s
-    changes = recipe_overrides(recipe)
+    changes = dict(GPU_CANDIDATE) if device.type == "cuda" else {}
+    changes.update(recipe_overrides(recipe))
     recipe.update(changes)
     model_kwargs = {k: recipe[k] for k in MODEL_KEYS}
     fit_kwargs = {k: v for k, v in recipe.items() if k not in MODEL_KEYS}
@@ -116,7 +124,7 @@ def run(budget_s: float | None = None, seed: int = 0) -> dict:
                    f"beats it: **{'yes' if beats else 'NO'}**.")
     markdown = (
         f"Character language model (solutions/03_char_lm, recipe `{recipe_name}`"
-        f"{' changed by ' + OVERRIDES_ENV + ' = ' + json.dumps(changes) if changes else ''}: "
+        f"{' with the changes ' + json.dumps(changes) if changes else ''}: "
         f"{model_kwargs['num_layers']}-layer LSTM, H={model_kwargs['hidden_size']}, "
         f"E={model_kwargs['embed_dim']}, dropout {model_kwargs['dropout']}, {n_params:,} parameters; batches of "
         f"{fit_kwargs['batch_size']}x{fit_kwargs['seq_len']}, AdamW {fit_kwargs['lr']:g} (weight decay "
