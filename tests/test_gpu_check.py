@@ -83,3 +83,24 @@ def test_bench_charlm_takes_a_recipe_change_for_one_run_and_refuses_unknown_keys
         monkeypatch.setenv("RNNLAB_CHARLM_SET", bad)
         with pytest.raises(ValueError, match="keys among"):
             bench_charlm.recipe_overrides(recipe)
+
+
+def test_bench_charlm_gpu_goal_path_runs_on_a_cpu(monkeypatch):
+    """The path that measures issue 15's GPU goal (the candidate's changes, the curve along the way, the verdict on
+    the last weights), walked on the CPU with a tiny model and a 2 s budget, so that a lent GPU's few minutes are not
+    lost to a bug in it."""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    import bench_charlm
+
+    import torch
+
+    monkeypatch.setenv("RNNLAB_CHARLM_SET", '{"hidden_size": 32}')
+    threads = torch.get_num_threads()
+    try:
+        r = bench_charlm.run(budget_s=2.0, gpu_goal=True)
+    finally:
+        torch.set_num_threads(threads)          # the recipe tunes threads; leave the worker as it was
+    assert r["changes"] == {**bench_charlm.GPU_CANDIDATE, "hidden_size": 32}, r["changes"]
+    assert len(r["checkpoints"]) == 10 and r["checkpoints"][-1][2] == round(r["val_loss"], 4), r["checkpoints"]
+    assert r["gpu_goal_met"] is False and "goal (below it in at most 180 s): **NOT met**" in r["markdown"]
+    assert "measurements along the way" in r["markdown"] and '"dropout": 0.5' in r["markdown"]
