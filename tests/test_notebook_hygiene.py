@@ -159,3 +159,16 @@ def test_release_holds_no_answers(path):
     for marker in ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN MARK SCHEME"]:
         assert marker not in text, f"{marker} left in the release"
     assert re.search(r"raise NotImplementedError", text)
+
+
+def test_readme_describes_every_notebook_in_one_table():
+    """The README's notebook table has a row per released notebook, in order, and no blank line splits it (a
+    markdown table ends at the first blank line; the rows after it would show as plain text)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## The notebooks\n", 1)[1].split("\n## ", 1)[0]
+    blocks = [b for b in section.split("\n\n") if b.lstrip().startswith("| notebook |")]
+    assert len(blocks) == 1, "the section should hold one table of notebooks"
+    lines = blocks[0].strip().splitlines()
+    assert all(line.startswith("|") for line in lines), "the table is interrupted"
+    listed = re.findall(r"^\| `([^`]+\.ipynb)` \|", blocks[0], flags=re.M)
+    assert listed == [p.relative_to(ROOT / "notebooks").as_posix() for p in RELEASE], listed
