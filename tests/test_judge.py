@@ -20,13 +20,14 @@ from submissions import make_submission
 COURSE = Course.here()
 
 
-@pytest.fixture
-def student():
-    """A 'student kernel' (a server thread on a Unix socket) and the judge's proxies to its functions."""
+@pytest.fixture(params=["unix", "tcp"])
+def student(request):
+    """A 'student kernel' (a server thread on a Unix socket, or on loopback TCP with a token as on Windows) and the
+    judge's proxies to its functions."""
     ns = {}
     folder = tempfile.mkdtemp(prefix="rnnj-test-")
     path = os.path.join(folder, "s")
-    serve(path, ns)
+    serve(path, ns, kind=request.param)
     judge = {}
 
     def connect(**functions):
@@ -287,11 +288,17 @@ def _nb01_scores(tmp_path, name, answer, env=None):
     return _scores(tmp_path, "01_vanilla_rnn", "vanilla_rnn", "rnn_step_forward", name, answer, env)
 
 
-def test_faked_checks_gain_nothing_when_judged_separately(tmp_path):
+def test_faked_checks_gain_nothing_when_judged_separately(tmp_path, monkeypatch):
     honest, _ = _nb01_scores(tmp_path, "honest", WRONG_STEP)
     cheat, result = _nb01_scores(tmp_path, "cheat", WRONG_STEP + CHEATS)
     assert honest["test_rnn_step_forward"] == 0 and honest["test_word_embedding_forward"] > 0
     assert cheat == honest, {k: (honest[k], cheat[k]) for k in honest if honest[k] != cheat[k]}
+    # the same over loopback TCP with a token, the transport of Windows (where the sandbox does not exist)
+    from rnngrade.judge import transport
+
+    monkeypatch.setattr(transport, "default_kind", lambda: "tcp")
+    over_tcp, _ = _nb01_scores(tmp_path, "cheat-tcp", WRONG_STEP + CHEATS, env={"RNNGRADE_SANDBOX": "0"})
+    assert over_tcp == honest, {k: (honest[k], over_tcp[k]) for k in honest if honest[k] != over_tcp[k]}
     # the witness: judged in the student's kernel (nbgrader's way), the same cheats do earn points
     faked, _ = _nb01_scores(tmp_path, "cheat-in-kernel", WRONG_STEP + CHEATS, env={"RNNGRADE_JUDGE": "kernel"})
     assert faked["test_rnn_step_forward"] > honest["test_rnn_step_forward"], faked
@@ -395,3 +402,45 @@ def test_a_judge_that_was_never_connected_is_stopped_without_waiting_for_it(tmp_
     judge.close()
     assert not waited, "close() waited for a kernel it never connected to"
     assert _gone(process), "the judge kernel's process outlived close()"
+
+
+def test_over_tcp_only_a_client_with_the_token_is_served(tmp_path):
+    """On loopback TCP any program on the machine can connect: the server answers only a connection that first
+    sends the token from the file at the path (which only the grader can read), and drops the others without
+    stopping; a Unix-socket server needs no token."""
+    import json as _json
+
+    from rnngrade.judge import transport, wire
+
+    path = str(tmp_path / "s")
+    serve(path, {"double": lambda x: 2 * x}, kind="tcp")
+    port = _json.loads(Path(path).read_text())["port"]
+    header = {"op": wire.CALL, "name": "double", "args": [21], "kwargs": {}}   # answered, if at all, by an error
+    for intruder in (b"", b"x" * transport.TOKEN_BYTES):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(intruder)
+            try:
+                wire.send_message(sock, header, [])
+                reply = sock.recv(1)
+            except socket.timeout:
+                pytest.fail("the server neither answered nor hung up")
+            except OSError:            # reset by the server: hung up
+                reply = b""
+            assert reply == b"", "a connection without the token was answered"
+    judge = {}
+    install(judge, path, ["double"])
+    assert judge["double"](21) == 42
+
+
+def test_without_unix_sockets_the_judge_uses_tcp(tmp_path, monkeypatch):
+    """As on Windows, whose Python has no socket.AF_UNIX: the default transport is TCP, and the judge reaches the
+    server without touching AF_UNIX."""
+    from rnngrade.judge import transport
+
+    monkeypatch.delattr(socket, "AF_UNIX")
+    assert transport.default_kind() == "tcp"
+    path = str(tmp_path / "s")
+    serve(path, {"double": lambda x: 2 * x})
+    judge = {}
+    install(judge, path, ["double"])
+    assert judge["double"](np.arange(3.0)).tolist() == [0.0, 2.0, 4.0]

@@ -23,12 +23,13 @@ POSIX_ONLY = re.compile(
     r"\bos\.(fork|forkpty|setsid|setpgrp|getpgid|killpg|getuid|geteuid|getgid|setuid|setgid|chown|getlogin_r)\b"
     r"|\bsignal\.(SIGKILL|SIGALRM|SIGHUP|SIGUSR1|SIGUSR2|SIGCHLD|alarm|setitimer|pause)\b"
     rf"|^\s*(import|from)\s+({'|'.join(POSIX_MODULES)})\b"
-    r"|['\"]/tmp\b|\bpreexec_fn\b|\bos\.mkfifo\b|\bsignal\.pthread_kill\b")
+    r"|['\"]/tmp\b|\bpreexec_fn\b|\bos\.mkfifo\b|\bsignal\.pthread_kill\b|\bsocket\.AF_UNIX\b")
 
 
 def student_side_files() -> list[Path]:
     files = sorted((ROOT / "helpers" / "rnnlab").rglob("*.py"))
     files += [p for p in sorted((ROOT / "autograder" / "rnngrade").glob("*.py")) if p.name not in LINUX_ONLY]
+    files += sorted((ROOT / "autograder" / "rnngrade" / "judge").glob("*.py"))     # both kernels, every OS
     return files
 
 
@@ -39,7 +40,8 @@ def _problems(name: str, text: str) -> list[str]:
 
 def test_the_scan_finds_posix_only_calls():
     for bad in ["pid = os.fork()", "import resource", "os.kill(pid, signal.SIGKILL)", "p = Path('/tmp/x')",
-                "os.setsid()", "uid = os.getuid()", "signal.alarm(3)", "from fcntl import flock"]:
+                "os.setsid()", "uid = os.getuid()", "signal.alarm(3)", "from fcntl import flock",
+                "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)"]:
         assert _problems("x.py", bad), bad
     assert not _problems("x.py", "import os, tempfile\nd = tempfile.mkdtemp()\nos.kill(pid, signal.SIGTERM)")
     assert not _problems("x.py", "import resource  # posix-only: guarded by try/except ImportError")

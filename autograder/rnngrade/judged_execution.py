@@ -31,6 +31,7 @@ from nbgrader.preprocessors import Execute
 
 from . import settings, source_notebook, timings
 from .execution import SafeExecute, error_output, not_run, notebook_name, run_cell_aside
+from .judge import transport
 from .kernelspecs import JUDGE_KERNEL_NAME, KERNEL_NAME
 
 
@@ -209,7 +210,8 @@ class JudgedExecute(SafeExecute):
         if uid:
             os.chown(self._sockdir, int(uid), int(uid))   # posix-only: guarded (the sandbox's uid, Linux only)
         boot = nbformat.v4.new_code_cell(
-            f"from rnngrade.judge import serve as _rnngrade_serve\n_rnngrade_serve({self._sock!r})\n"
+            f"from rnngrade.judge import serve as _rnngrade_serve\n"
+            f"_rnngrade_serve({self._sock!r}, kind={transport.default_kind()!r})\n"
             f"del _rnngrade_serve")
         run_cell_aside(lambda c, i: SafeExecute.preprocess_cell(self, c, resources, i), self.nb, boot, index)
 

@@ -5,7 +5,7 @@ In plain nbgrader the tests run in the same Python process as the student's code
 For a notebook whose source says ``"rnngrade": {"judge": "separate"}`` in its metadata, the grader instead runs:
 
 - the **student kernel**: the student's notebook without its test cells. Before the first cell, a small server
-  (:func:`serve`) starts in it on a Unix socket.
+  (:func:`serve`) starts in it on a Unix socket (on Windows, loopback TCP with a token: ``transport``).
 - the **judge kernel**, which never runs a line the student wrote: the source notebook's locked cells (imports,
   test helpers) and its test cells, with each name a solution cell defines bound to a :class:`StudentFunction`.
 
@@ -41,6 +41,7 @@ monkeypatching, rigged return types and faked checkers gain nothing.
 The package, by concern:
 
 - ``rnngrade.judge.wire``            -- message framing, the value codec and its named tags and operations
+- ``rnngrade.judge.transport``       -- the sockets: a Unix socket, or loopback TCP with a token where there are none
 - ``rnngrade.judge.server``          -- the student kernel's server: one handler per operation
 - ``rnngrade.judge.client``          -- the judge's connection, ``StudentFunction`` and :func:`install`
 - ``rnngrade.judge.remote_objects``  -- ``RemoteObject`` (a handle) and the classes it reports to ``isinstance``
@@ -51,7 +52,7 @@ privileges (``rnngrade.limited_kernel``), when the grader's source may become un
 """
 from __future__ import annotations
 
-from . import client, remote_autograd, remote_objects, server, wire
+from . import client, remote_autograd, remote_objects, server, transport, wire
 from .client import CALL_TIMEOUT_ENV, DEFAULT_CALL_TIMEOUT_S, ROUND_TRIPS, Connection, StudentCodeError, StudentFunction, install
 from .remote_objects import RemoteObject
 from .server import MAX_GRAPHS, MAX_ITEMS, CallServer, serve
@@ -60,4 +61,4 @@ from .wire import MAX_DEPTH, MAX_MESSAGE_BYTES, JudgeProtocolError, recv_message
 __all__ = ["CALL_TIMEOUT_ENV", "DEFAULT_CALL_TIMEOUT_S", "MAX_DEPTH", "MAX_GRAPHS", "MAX_ITEMS", "MAX_MESSAGE_BYTES",
            "ROUND_TRIPS", "CallServer", "Connection", "JudgeProtocolError", "RemoteObject", "StudentCodeError", "StudentFunction",
            "client", "install", "recv_message", "remote_autograd", "remote_objects", "send_message", "serve",
-           "server", "wire"]
+           "server", "transport", "wire"]

@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from .. import settings
-from . import remote_autograd, wire
+from . import remote_autograd, transport, wire
 from .remote_objects import RemoteObject
 from .wire import JudgeProtocolError
 
@@ -94,9 +94,7 @@ class Connection:
         started = time.perf_counter()
         try:
             if self.sock is None:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.settimeout(self.timeout)
-                self.sock.connect(self.path)
+                self.sock = transport.connect(self.path, self.timeout)
             wire.send_message(self.sock, header, blobs)
             reply, rblobs = wire.recv_message(self.sock)
         except (OSError, JudgeProtocolError) as exc:

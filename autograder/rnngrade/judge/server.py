@@ -1,4 +1,5 @@
-"""The student kernel's side of the judge: a server that answers the judge's requests on a Unix socket.
+"""The student kernel's side of the judge: a server that answers the judge's requests on a socket
+(``rnngrade.judge.transport``: a Unix socket, or loopback TCP with a token where there are none).
 
 :func:`serve` starts it in a background thread before the student's first cell. Each request names an operation
 (``rnngrade.judge.wire``: ``CALL``, ``HANDLE_CALL``, ...); one small handler per operation computes the result,
@@ -22,7 +23,7 @@ import warnings
 
 import numpy as np
 
-from . import wire
+from . import transport, wire
 from .wire import JudgeProtocolError
 
 MAX_ITEMS = 100_000                   # items of one remote iteration
@@ -37,16 +38,14 @@ class NameNotDefined(Exception):
 class CallServer:
     """Answers the judge's requests against ``namespace`` (the student kernel's globals)."""
 
-    def __init__(self, path: str, namespace: dict):
+    def __init__(self, path: str, namespace: dict, kind: str | None = None):
         self.namespace = namespace
         self.handles: dict[int, object] = {}
         self.handle_of: dict[int, int] = {}          # id(object) -> handle: an object keeps one handle
         self.graphs: collections.OrderedDict[int, tuple[list, list]] = collections.OrderedDict()
         self.graph_count = 0
         self.lock = threading.Lock()
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(path)
-        self.sock.listen(16)
+        self.listener = transport.Listener(path, kind)
         self.handlers = {
             wire.CALL: self._call, wire.HANDLE_CALL: self._handle_call, wire.GETATTR: self._getattr,
             wire.ITER: self._iter, wire.NEXT: self._next, wire.LEN: self._len, wire.GETITEM: self._getitem,
@@ -74,11 +73,13 @@ class CallServer:
     # -- connections ---------------------------------------------------------------------------------
     def serve_forever(self) -> None:
         while True:
-            conn, _ = self.sock.accept()
+            conn = self.listener.accept()
             threading.Thread(target=self._serve_connection, args=(conn,), daemon=True).start()
 
     def _serve_connection(self, conn: socket.socket) -> None:
         with conn:
+            if not self.listener.admit(conn):
+                return
             while True:
                 try:
                     header, blobs = wire.recv_message(conn)
@@ -287,9 +288,10 @@ class _StudentUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def serve(path: str, namespace: dict | None = None) -> None:
-    """Run in the student kernel: answer calls on the Unix socket ``path`` from a background thread."""
+def serve(path: str, namespace: dict | None = None, kind: str | None = None) -> None:
+    """Run in the student kernel: answer calls at ``path`` (a socket of ``kind``, by default a Unix socket where
+    there are such, see ``transport``) from a background thread."""
     if namespace is None:
         namespace = get_ipython().user_ns  # noqa: F821 -- defined inside IPython
-    server = CallServer(path, namespace)
+    server = CallServer(path, namespace, kind)
     threading.Thread(target=server.serve_forever, daemon=True, name="rnngrade-judge-server").start()
