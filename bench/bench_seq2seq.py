@@ -5,9 +5,10 @@ set, in any of the sixteen source forms of ``rnnlab.seq2seq_data.make_dates``) i
 everything included: generating the data, building the vocabularies, training and greedy decoding of the whole
 held-out split. ``run()`` loads the notebook's solution cells (``Encoder``, ``Decoder``, ``seq2seq_loss``,
 ``greedy_decode``, the metrics) with ``nbload`` and trains them with the recipe the notebook uses,
-``rnnlab.seq2seq_train.Seq2SeqTrainer``, exactly as in the notebook's section 7 (GRU encoder and decoder, E=32, H=128, AdamW 1e-2 with warm-up and cosine decay over a 120 s wall-clock
-budget, batches of 64, one CPU thread), and reports the time of every phase, the held-out exact match and token
-accuracy, the worst source format, and the load average of the machine before and after (it is often shared).
+``rnnlab.seq2seq_train.Seq2SeqTrainer``, exactly as in the notebook's section 7 (GRU encoder and decoder, E=32, H=128,
+AdamW 1e-2 with warm-up and cosine decay over a 120 s wall-clock budget, batches of 64, one CPU thread), and reports
+the time of every phase, the held-out exact match and token accuracy, the worst source format, and the load average of
+the machine before and after (it is often shared).
 """
 from __future__ import annotations
 

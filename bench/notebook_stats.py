@@ -80,7 +80,8 @@ def main(argv=None) -> int:
             total[k] += s[k]
         print(f"{path.parent.name:34s} {s['locked']:6d} {s['largest']:8d} {'(' + s['largest_id'] + ')':18s} "
               f"{s['open']:5d} {s['demo']:5d} {s['tests']:6d}")
-    print(f"{'total':34s} {total['locked']:6d} {'':8s} {'':18s} {total['open']:5d} {total['demo']:5d} {total['tests']:6d}")
+    print(f"{'total':34s} {total['locked']:6d} {'':8s} {'':18s} {total['open']:5d} {total['demo']:5d} "
+          f"{total['tests']:6d}")
     return 0
 
 

@@ -8,10 +8,10 @@ class those expose (module-level in any ``rnnlab`` module, public or underscore-
 notebook's non-solution code cell), then, for each graded function of ASSIGNMENT, puts every candidate whose
 signature fits in that function's place and runs the function's test cells (visible and hidden, from the source
 notebook) the way the judge does: after the source notebook's locked cells, with every OTHER graded function
-the reference solution (an honest student who cheats on just this one). A candidate that passes any of the
-function's test cells is a leak. Answers that compute nothing (``None``, ``()``, ``""``, ``0.0``) are candidates
-too: a test they pass is too weak to tell a right answer from none. ``--plant NAME`` adds the reference solution of NAME to the candidates under
-another name: the witness that the screen finds a leak when there is one.
+the reference solution (an honest student who cheats on just this one). A candidate that passes any of the function's
+test cells is a leak. Answers that compute nothing (``None``, ``()``, ``""``, ``0.0``) are candidates too: a test they
+pass is too weak to tell a right answer from none. ``--plant NAME`` adds the reference solution of NAME to the
+candidates under another name: the witness that the screen finds a leak when there is one.
 
 Candidates are adapted the way a student would: arguments are passed by position in the graded function's order
 (so keyword names need not match); a class candidate is subclassed under the graded class's name.

@@ -91,7 +91,8 @@ def student_requirements() -> list[str]:
 
 def cache_root() -> Path:
     env = os.environ.get("RNN_WORKBOOK_VENVS")
-    base = Path(env) if env else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rnn-workbook" / "venvs"
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    base = Path(env) if env else cache / "rnn-workbook" / "venvs"
     base.mkdir(parents=True, exist_ok=True)
     return base
 

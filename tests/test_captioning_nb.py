@@ -59,7 +59,8 @@ def test_sampler_that_never_stops_loses_exactly_the_sampling_points(tmp_path):
     nb04 = [t for t in r.auto_tests if t.notebook == "captioning"]
     assert nb04, [t.notebook for t in r.auto_tests]
     failed = {t.grade_id for t in nb04 if t.score < t.max_score}
-    assert failed == SAMPLING_TESTS, {t.grade_id: t.output[-400:] for t in nb04 if t.grade_id in failed ^ SAMPLING_TESTS}
+    assert failed == SAMPLING_TESTS, {t.grade_id: t.output[-400:] for t in nb04
+                                      if t.grade_id in failed ^ SAMPLING_TESTS}
     assert all(t.score == 0 for t in nb04 if t.grade_id in SAMPLING_TESTS)
     kept = sum(t.max_score for t in nb04 if t.grade_id not in SAMPLING_TESTS)
     assert sum(t.score for t in nb04) == kept > 0

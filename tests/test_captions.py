@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from rnnlab import captions as C
-from rnnlab.captions import (COLOURS, HELDOUT_COLOUR_PAIRS, HELDOUT_OBJECTS, SHAPES, SIZES, CaptionSet, Vocabulary, bleu, describe,
-                             load_coco_captions, make_shapes_captions, pad_sequences, tokenize,
+from rnnlab.captions import (COLOURS, HELDOUT_COLOUR_PAIRS, HELDOUT_OBJECTS, SHAPES, SIZES, CaptionSet, Vocabulary,
+                             bleu, describe, load_coco_captions, make_shapes_captions, pad_sequences, tokenize,
                              write_coco_captions)
 
 SMALL = dict(image_size=32, n_train=60, n_val=10, n_heldout=20)

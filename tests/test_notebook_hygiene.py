@@ -140,7 +140,8 @@ def test_unnamed_tolerance_rule():
     assert _unnamed_tolerances("print(f'error {err:.1e} (tolerance 1e-8).')")
     assert not _unnamed_tolerances("print(f'All five below {TOL.NUMERICAL}; error {err:.1e} (tolerance {TOL.STEP!r})')")
     assert not _unnamed_tolerances("check_close('h', h, e, TOL.SEQUENCE)\ncheck_close('h', h, e)\n"
-                                   "check_state('s', s, e, TOL.STEP if a else TOL.SUM)\ndef f(x, tol=TOL.LOOSE):\n    pass")
+                                   "check_state('s', s, e, TOL.STEP if a else TOL.SUM)\n"
+                                   "def f(x, tol=TOL.LOOSE):\n    pass")
 
 
 @pytest.mark.parametrize("path", SOLUTIONS + RELEASE, ids=_id)

@@ -13,7 +13,7 @@ from submissions import make_submission
 TOY = Path(__file__).parent / "fixtures" / "toycourse"
 NOISY_SQUARE = ("import sys\n\ndef square(x):\n    for k in range(50):\n"
                 "        print('debug: square called, line', k, file=sys.stderr)\n    return x * x\n")
-OWN_LOOP = "for i in range(400):\n    square(i)\nprint('done')\n"          # 20,000 lines to stderr, in the student's cell
+OWN_LOOP = "for i in range(400):\n    square(i)\nprint('done')\n"      # 20,000 lines to stderr, in the student's cell
 
 
 def test_debug_printing_to_stderr_costs_no_points_and_is_capped(tmp_path):

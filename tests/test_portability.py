@@ -2,11 +2,11 @@
 the rnngrade modules that ``rnngrade grade`` uses on one's own work. A scan for POSIX-only calls, and an import of
 those modules with the POSIX-only standard modules made unimportable, as on Windows.
 
-Linux-only on purpose, and not scanned: the grader's sandbox (``rnngrade.sandbox``, ``sandbox_root``, ``sandbox_kernel``, ``sandbox_modes``, used only where
-``sandbox.available()`` says so; importing it must still work everywhere), batch grading on a cluster
-(``rnngrade.batch``) and the Gradescope bundle (``rnngrade.gradescope``, which runs in Gradescope's Linux image).
-A POSIX-only call that is guarded (it runs only where the platform has it) carries the comment
-``# posix-only: guarded`` and a reason on its line.
+Linux-only on purpose, and not scanned: the grader's sandbox (``rnngrade.sandbox``, ``sandbox_root``,
+``sandbox_kernel``, ``sandbox_modes``, used only where ``sandbox.available()`` says so; importing it must still work
+everywhere), batch grading on a cluster (``rnngrade.batch``) and the Gradescope bundle (``rnngrade.gradescope``, which
+runs in Gradescope's Linux image). A POSIX-only call that is guarded (it runs only where the platform has it) carries
+the comment ``# posix-only: guarded`` and a reason on its line.
 """
 import json
 import re
@@ -54,7 +54,10 @@ def test_student_side_modules_use_portable_calls():
     assert problems == [], "POSIX-only calls in student-side code:\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*/*.ipynb")) + sorted((ROOT / "solutions").glob("*/*.ipynb")),
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*/*.ipynb")) + sorted((ROOT / "solutions").glob("*/*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS,
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_notebooks_use_portable_calls(path):
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]

@@ -57,7 +57,8 @@ def test_named_tolerances_are_floats_ordered_and_quoted_in_messages():
     names = [n for n in vars(TOL) if n.isupper()]
     values = [getattr(TOL, n) for n in names]
     assert all(isinstance(v, Tolerance) and isinstance(v, float) for v in values)
-    assert values == sorted(values) and len(set(values)) == len(values), "TOL lists distinct tolerances, strictest first"
+    assert values == sorted(values) and len(set(values)) == len(values), \
+        "TOL lists distinct tolerances, strictest first"
     assert [v.name for v in values] == names
     assert TOL.SEQUENCE == 1e-8 and TOL.SEQUENCE * 10 == pytest.approx(1e-7)     # arithmetic as a plain float
     import pickle                                                                  # the judge pickles values

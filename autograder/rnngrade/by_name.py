@@ -252,7 +252,8 @@ def repair(student_nb, source_nb, release_nb) -> tuple[object, list[str]]:
                 rc.source = ("# rnngrade: the names of this exercise are defined in an earlier cell of your "
                              "notebook (found by name)")
         elif rc.cell_type == "markdown" and flags(rc).get("solution"):
-            answer = student_answers.get(_gid(rc)) or answers.get(i)     # kept its metadata, or found after the question
+            # kept its metadata, or found after the question
+            answer = student_answers.get(_gid(rc)) or answers.get(i)
             if answer is not None:
                 rc.source = answer.source
         cells.append(rc)

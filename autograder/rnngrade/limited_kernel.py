@@ -1,7 +1,7 @@
-"""The grader's IPython kernel: its memory is capped (where the OS has ``resource``: Linux and macOS), so a runaway notebook fails with MemoryError instead of
-taking the grading machine down; a student kernel is also sandboxed at the level the grader chose
-(``rnngrade.sandbox``). Started by the kernelspecs that ``rnngrade.kernelspecs`` writes; the role (``student`` or
-``judge``) comes from ``RNNGRADE_KERNEL_ROLE``.
+"""The grader's IPython kernel: its memory is capped (where the OS has ``resource``: Linux and macOS), so a runaway
+notebook fails with MemoryError instead of taking the grading machine down; a student kernel is also sandboxed at the
+level the grader chose (``rnngrade.sandbox``). Started by the kernelspecs that ``rnngrade.kernelspecs`` writes; the
+role (``student`` or ``judge``) comes from ``RNNGRADE_KERNEL_ROLE``.
 
 A sandboxed student kernel, before it runs any student code:
 
@@ -33,7 +33,8 @@ if limit_mb > 0 and resource is not None:
     # RLIMIT_DATA counts heap and private mappings (what NumPy and PyTorch allocate) but not the shared
     # libraries' address space reservations, which RLIMIT_AS would also count.
     soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
-    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard if hard != resource.RLIM_INFINITY and hard < limit else limit))
+    keep_hard = hard != resource.RLIM_INFINITY and hard < limit
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard if keep_hard else limit))
 
 
 def _die(what: str, exc: BaseException) -> None:

@@ -65,7 +65,8 @@ def cut_network(required: bool) -> None:
 
 
 def drop_privileges() -> None:
-    """Give the home folder to the sandbox user, cap its processes and become it (every thread: glibc applies set*id process-wide)."""
+    """Give the home folder to the sandbox user, cap its processes and become it (every thread: glibc applies set*id
+    process-wide)."""
     uid = _uid()
     for dirpath, dirnames, filenames in os.walk(os.environ["HOME"]):   # what IPython made there too
         for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:

@@ -69,7 +69,8 @@ class Setting:
 
 ROOT = Setting("RNNGRADE_ROOT", "", "the workbook's root folder (default: the checkout rnngrade is installed from)")
 CELL_TIMEOUT = Setting("RNNGRADE_CELL_TIMEOUT", "120", "seconds one cell may run when autograding")
-CALL_TIMEOUT = Setting("RNNGRADE_CALL_TIMEOUT", "60", "seconds one call from the judge into the student's code may take")
+CALL_TIMEOUT = Setting("RNNGRADE_CALL_TIMEOUT", "60",
+                       "seconds one call from the judge into the student's code may take")
 MEMORY_MB = Setting("RNNGRADE_MEMORY_MB", "6144", "memory cap of each grading kernel, MB (0: no cap)")
 JUDGE = Setting("RNNGRADE_JUDGE", "", "'kernel': every notebook's tests run in the student's kernel (nbgrader's way)")
 SANDBOX = Setting("RNNGRADE_SANDBOX", "1", "'0': no sandbox")

@@ -18,7 +18,8 @@ Modules, one concern each:
                          pairs in the Tatoeba format, batches
 - ``rnnlab.clips``     -- generated video clips of a bouncing shape, with per-clip and per-frame labels
 - ``rnnlab.testing``   -- for test cells: stand-in modules and optimizers placed where the grader runs your code
-- ``rnnlab.strict``    -- the warnings rule of test cells (``strict_numerics``): numerical warnings fail, others are notes
+- ``rnnlab.strict``    -- the warnings rule of test cells (``strict_numerics``): numerical warnings fail, others
+  are notes
 - ``rnnlab.expected``  -- stored expected values (fixed inputs and outputs) for visible tests
 - ``rnnlab.states``    -- recurrent states in test cells: ``check_state`` (the one implementation)
 - ``rnnlab.gates``     -- LSTM gate layouts: the workbook's (i, f, o, g) and PyTorch's (i, f, g, o)

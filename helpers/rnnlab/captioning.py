@@ -23,8 +23,8 @@ from .runtime import pick, progress
 from .schedules import warmup_cosine
 from .vocab import Vocabulary, tokenize
 
-__all__ = ["images_to_tensor", "captioning_recipe", "set_lstm_biases", "build_captioner", "caption_tensor", "repeat_state",
-           "train_recipe", "caption_images", "evaluate"]
+__all__ = ["images_to_tensor", "captioning_recipe", "set_lstm_biases", "build_captioner", "caption_tensor",
+           "repeat_state", "train_recipe", "caption_images", "evaluate"]
 
 NULL = Vocabulary.null_idx
 

@@ -36,7 +36,8 @@ from .corpora import data_dir
 from .vocab import Vocabulary, pad_sequences, tokenize  # noqa: F401 -- part of this module's API
 
 __all__ = [
-    "COLOURS", "SHAPES", "SIZES", "HELDOUT_COLOUR_PAIRS", "HELDOUT_OBJECTS", "HELDOUT_MODES", "SHAPES_VERSION", "CaptionSet", "make_shapes_captions",
+    "COLOURS", "SHAPES", "SIZES", "HELDOUT_COLOUR_PAIRS", "HELDOUT_OBJECTS", "HELDOUT_MODES", "SHAPES_VERSION",
+    "CaptionSet", "make_shapes_captions",
     "render_shapes", "describe", "load_coco_captions", "write_coco_captions", "tokenize", "Vocabulary",
     "pad_sequences", "bleu", "show_captions",
 ]

@@ -22,8 +22,8 @@ import torch.nn as nn
 from .compare import check_close, check_failure
 from .states import check_state, state_tensors  # noqa: F401 - re-exported: the one implementation (rnnlab.states)
 
-__all__ = ["STEP_INPUTS", "call_lstm_step", "load_weights", "split_params", "stored_step", "state_tensors", "check_state", "check_detached",
-           "check_step_params", "DecayLM", "TableLM", "FixedLM", "frequencies"]
+__all__ = ["STEP_INPUTS", "call_lstm_step", "load_weights", "split_params", "stored_step", "state_tensors",
+           "check_state", "check_detached", "check_step_params", "DecayLM", "TableLM", "FixedLM", "frequencies"]
 
 STEP_INPUTS = ("x", "prev_h", "prev_c", "Wx", "Wh", "b")
 

@@ -60,7 +60,8 @@ def plot_clip_classifier(losses, true, pred, lengths, names, title: str = "Clip 
     plot_confusion(confusion(true, pred, len(names)), names, axes[1], f"validation: {right.mean():.1%} right")
     lens = np.arange(lengths.min(), lengths.max() + 1)
     axes[2].bar(lens, [right[lengths == L].mean() if (lengths == L).any() else 0.0 for L in lens], color="tab:blue")
-    axes[2].set(xlabel="clip length (frames)", ylabel="validation accuracy", ylim=(0, 1), title="Accuracy by clip length")
+    axes[2].set(xlabel="clip length (frames)", ylabel="validation accuracy", ylim=(0, 1),
+                title="Accuracy by clip length")
     axes[2].grid(alpha=0.3, axis="y")
     fig.tight_layout()
     return fig

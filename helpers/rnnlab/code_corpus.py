@@ -4,13 +4,13 @@
 >>> corpus = file_corpus("thesis.tex")            # your own text: one file, split by position
 >>> corpus = file_corpus("my_project", suffix=".py")   # a folder: its files, split by file
 
-Every installation of Python carries the source of its standard library. :func:`stdlib_code_corpus` picks files
-from it in a fixed order (sorted by a hash of the path), skips what is not ordinary hand-written code (tests, generated tables,
-files that are not ASCII, very large files), and sends every ``val_every``-th chosen file to the validation split,
-so that no file is shared between training and validation. It records the sha256 of the assembled text: two
-runs on the same Python version give the same text and checksum. **The text differs between Python versions**
-(3.10, 3.11, 3.12 and 3.13 ship different source), so the checksum, the sizes and every number measured on the
-corpus hold for one version only.
+Every installation of Python carries the source of its standard library. :func:`stdlib_code_corpus` picks files from
+it in a fixed order (sorted by a hash of the path), skips what is not ordinary hand-written code (tests, generated
+tables, files that are not ASCII, very large files), and sends every ``val_every``-th chosen file to the validation
+split, so that no file is shared between training and validation. It records the sha256 of the assembled text: two
+runs on the same Python version give the same text and checksum. **The text differs between Python versions** (3.10,
+3.11, 3.12 and 3.13 ship different source), so the checksum, the sizes and every number measured on the corpus hold
+for one version only.
 """
 from __future__ import annotations
 
@@ -128,7 +128,8 @@ def file_corpus(path, suffix: str = "", val_fraction: float = 0.1, val_every: in
     """
     path = Path(path).expanduser()
     if path.is_dir():
-        paths = sorted((p for p in path.rglob(f"*{suffix}") if p.is_file()), key=lambda p: p.relative_to(path).as_posix())
+        paths = sorted((p for p in path.rglob(f"*{suffix}") if p.is_file()),
+                       key=lambda p: p.relative_to(path).as_posix())
         return _assemble(path, paths, target_chars, val_every, max_file_chars, f"the files *{suffix} in {path}")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file or folder")

@@ -111,7 +111,8 @@ def compare_glimpses(actual, case: dict, label: str = "") -> None:
             raise check_failure(f"extract_glimpses{label}: {message}")
     n, k, i, j = np.argwhere(bad)[0].tolist()
     centre = np.asarray(case["centres"])[n, k].tolist()
-    raise check_failure(f"extract_glimpses{label}: glimpse [{n}, {k}] (centre {centre}) is wrong at pixel ({i}, {j}): {got[n, k, i, j]:.4g} instead of "
+    raise check_failure(f"extract_glimpses{label}: glimpse [{n}, {k}] (centre {centre}) is wrong at pixel ({i}, {j}): "
+                         f"{got[n, k, i, j]:.4g} instead of "
                          f"{expected[n, k, i, j]:.4g}; {bad.sum()} of {bad.size} pixels are wrong. Pixel (i, j) of "
                          "a glimpse is image[r - s // 2 + i, c - s // 2 + j], or 0 where that lies outside the "
                          "image.")

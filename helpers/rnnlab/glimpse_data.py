@@ -3,12 +3,12 @@
 >>> scenes = make_pair_scenes(4000, seed=0)   # PairScenes: images (N, 30, 30) float32, labels (N,) ...
 >>> order = glimpse_orders(len(scenes), seed=0)        # (N, 9): a random order of the nine cells per scene
 
-**The scenes.** A 30 x 30 grey image is divided into a 3 x 3 grid of 10 x 10 cells. Two small glyphs (6 x 6, one
-of GLYPHS: plus, cross, ring, block) sit at the centres of two different cells (``jitter=1`` moves each up to a
-pixel off), with random brightness and a little noise everywhere. The label is whether the two glyphs are the SAME (1) or
-DIFFERENT (0); classes are balanced. A glimpse of 12 x 12 pixels centred on a cell (``CELL_CENTRES``) sees that
-cell whole and never a pixel of another cell's glyph, so no single glimpse can answer: the model has to see both
-glyphs and remember the first while it looks for the second.
+**The scenes.** A 30 x 30 grey image is divided into a 3 x 3 grid of 10 x 10 cells. Two small glyphs (6 x 6, one of
+GLYPHS: plus, cross, ring, block) sit at the centres of two different cells (``jitter=1`` moves each up to a pixel
+off), with random brightness and a little noise everywhere. The label is whether the two glyphs are the SAME (1) or
+DIFFERENT (0); classes are balanced. A glimpse of 12 x 12 pixels centred on a cell (``CELL_CENTRES``) sees that cell
+whole and never a pixel of another cell's glyph, so no single glimpse can answer: the model has to see both glyphs and
+remember the first while it looks for the second.
 
 Deterministic: the same arguments give the same bytes on every machine with the same NumPy (the generator is
 seeded with ``[seed, GLIMPSE_DATA_VERSION]``).

@@ -157,8 +157,9 @@ def load_weights(module, arrays: dict, prefix: str, dtype=torch.float64) -> None
     for name in names:
         key = prefix + name
         if key not in arrays:
+            expected = sorted(k[len(prefix):] for k in arrays if k.startswith(prefix))
             raise check_failure(f"{module.__class__.__name__} has a parameter `{name}` that the text does not ask "
-                                 f"for (expected only {sorted(k[len(prefix):] for k in arrays if k.startswith(prefix))}).")
+                                 f"for (expected only {expected}).")
         state[name] = torch.tensor(arrays[key], dtype=dtype)
     module.load_state_dict(state, strict=False)
 

@@ -53,12 +53,14 @@ privileges (``rnngrade.limited_kernel``), when the grader's source may become un
 from __future__ import annotations
 
 from . import client, remote_autograd, remote_objects, server, transport, wire
-from .client import CALL_TIMEOUT_ENV, DEFAULT_CALL_TIMEOUT_S, ROUND_TRIPS, Connection, StudentCodeError, StudentFunction, install
+from .client import (CALL_TIMEOUT_ENV, DEFAULT_CALL_TIMEOUT_S, ROUND_TRIPS, Connection, StudentCodeError,
+                     StudentFunction, install)
 from .remote_objects import RemoteObject
 from .server import MAX_GRAPHS, MAX_ITEMS, CallServer, serve
 from .wire import MAX_DEPTH, MAX_MESSAGE_BYTES, JudgeProtocolError, recv_message, send_message
 
 __all__ = ["CALL_TIMEOUT_ENV", "DEFAULT_CALL_TIMEOUT_S", "MAX_DEPTH", "MAX_GRAPHS", "MAX_ITEMS", "MAX_MESSAGE_BYTES",
-           "ROUND_TRIPS", "CallServer", "Connection", "JudgeProtocolError", "RemoteObject", "StudentCodeError", "StudentFunction",
+           "ROUND_TRIPS", "CallServer", "Connection", "JudgeProtocolError", "RemoteObject", "StudentCodeError",
+           "StudentFunction",
            "client", "install", "recv_message", "remote_autograd", "remote_objects", "send_message", "serve",
            "server", "transport", "wire"]

@@ -189,7 +189,8 @@ def _expected():
     targets = torch.randint(0, C, (N, T), generator=g)
     targets[~pad_mask(lengths, T)] = -1
     loss, grad = masked_ce_oracle(logits, targets, lengths)
-    out = {"masked_ce/logits": logits.numpy(), "masked_ce/targets": targets.numpy(), "masked_ce/lengths": lengths.numpy(),
+    out = {"masked_ce/logits": logits.numpy(), "masked_ce/targets": targets.numpy(),
+           "masked_ce/lengths": lengths.numpy(),
            "masked_ce/loss": np.array(loss), "masked_ce/grad": grad}
     for key, value in masked_ce_mistakes(logits, targets, lengths).items():
         out[f"masked_ce/wrong_{key}"] = np.array(value)
