@@ -145,7 +145,7 @@ class JudgeKernel:
                 pass
             try:
                 if self.client.km is not None:      # not cleaned up by setup_kernel: shut down (or kill) it here
-                    self.client._cleanup_kernel()
+                    self.client._cleanup_kernel()   # nbclient's own clean-up (what setup_kernel's exit calls)
             except Exception:  # noqa: BLE001 -- a kernel that is already gone
                 pass
 
