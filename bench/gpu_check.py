@@ -1,6 +1,7 @@
 """The GPU check: run the PyTorch notebooks and the training benchmarks on a machine with a GPU, in one go.
 
     python bench/gpu_check.py --out DIR [--deadline-s 540] [--full] [--notebooks 03,04] [--benches bench_charlm]
+                              [--charlm-variants '[{}, {"dropout": 0.4}]']
 
 Meant for a borrowed GPU machine that has numpy, torch, matplotlib and tqdm but no Jupyter: each solution notebook
 of 03-08 runs in its own process in quick mode (the mode grading uses; with --full, in full mode, each one until
@@ -61,6 +62,17 @@ print("RUNNER-RESULT " + json.dumps({"cells": len(cells), "errors": errors, "dev
 '''
 
 
+OVERRIDES_ENV = "RNNLAB_CHARLM_SET"      # read by bench_charlm: changes to its recipe for one run
+
+
+def charlm_variants(text: str) -> list[dict]:
+    """The --charlm-variants argument: a JSON list of objects (recipe changes; {} is the recipe as it is)."""
+    variants = json.loads(text)
+    if not isinstance(variants, list) or not all(isinstance(v, dict) for v in variants):
+        raise SystemExit(f"--charlm-variants must be a JSON list of objects, not {text!r}")
+    return variants
+
+
 # Where IPython is missing, a stand-in package on PYTHONPATH: display() and HTML() build nothing, and there is no
 # running shell (tqdm and matplotlib ask for one and fall back to plain output).
 FAKE_IPYTHON = {
@@ -77,9 +89,13 @@ def main() -> int:
     ap.add_argument("--benches", default=",".join(b for b, _ in BENCHES))
     ap.add_argument("--notebooks", default="03,04,05,06,07,08", help="which notebooks to run (prefixes), or none")
     ap.add_argument("--fake-ipython", action="store_true", help="use the stand-in IPython even if one is installed")
+    ap.add_argument("--charlm-variants", default="",
+                    help="a JSON list of recipe changes (RNNLAB_CHARLM_SET objects): bench_charlm runs once per "
+                         "entry, {} being its own setting")
     ap.add_argument("--full", action="store_true",
                     help="run the notebooks in full mode (RNNLAB_QUICK=0), each until the deadline at most")
     args = ap.parse_args()
+    variants = charlm_variants(args.charlm_variants) if args.charlm_variants else None   # checked before any run
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -152,17 +168,26 @@ def main() -> int:
             all_logs.write(f"===== {nb} =====\n{text[-20000:]}\n")
     save()
 
-    # 2) the benchmarks, one at a time
+    # 2) the benchmarks, one at a time (bench_charlm once per --charlm-variants entry)
+    runs = []
     for name, rough_s in BENCHES:
         if name not in args.benches.split(","):
             continue
+        if name == "bench_charlm" and variants is not None:
+            for k, change in enumerate(variants):
+                runs.append((f"{name} {json.dumps(change)}", name, rough_s, {OVERRIDES_ENV: json.dumps(change)},
+                             f"{name}_{k}"))
+        else:
+            runs.append((name, name, rough_s, {}, name))
+    for key, name, rough_s, extra_env, log_name in runs:
         left = args.deadline_s - (time.perf_counter() - start)
         if left < rough_s:
-            results["benches"][name] = {"skipped": f"{left:.0f} s left of the deadline, about {rough_s} s needed"}
+            results["benches"][key] = {"skipped": f"{left:.0f} s left of the deadline, about {rough_s} s needed"}
             save()
             continue
-        results["benches"][name] = run_bench_module(name, env=env, timeout=left, log=out / f"{name}.log")
-        print(name, {k: v for k, v in results["benches"][name].items() if k != "markdown"}, flush=True)
+        results["benches"][key] = run_bench_module(name, env={**env, **extra_env}, timeout=left,
+                                                   log=out / f"{log_name}.log")
+        print(key, {k: v for k, v in results["benches"][key].items() if k != "markdown"}, flush=True)
         save()
     print((out / "gpu_results.md").read_text())
     return 0

@@ -104,3 +104,23 @@ def test_bench_charlm_gpu_goal_path_runs_on_a_cpu(monkeypatch):
     assert len(r["checkpoints"]) == 10 and r["checkpoints"][-1][2] == round(r["val_loss"], 4), r["checkpoints"]
     assert r["gpu_goal_met"] is False and "goal (below it in at most 180 s): **NOT met**" in r["markdown"]
     assert "measurements along the way" in r["markdown"] and '"dropout": 0.5' in r["markdown"]
+
+
+def test_gpu_check_runs_bench_charlm_once_per_variant(tmp_path):
+    """--charlm-variants: one bench_charlm run per recipe change, each reported under its change, so that a lent
+    GPU's session tries two settings in one call. Here on the CPU, with 1 s budgets and tiny models."""
+    out = tmp_path / "out"
+    variants = [{"budget_s": 1, "hidden_size": 16}, {"budget_s": 1, "hidden_size": 8}]
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "gpu_check.py"), "--out", str(out), "--notebooks", "none",
+                        "--benches", "bench_charlm", "--charlm-variants", json.dumps(variants)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    benches = json.loads((out / "gpu_results.json").read_text())["benches"]
+    assert list(benches) == [f"bench_charlm {json.dumps(v)}" for v in variants], list(benches)
+    for v, r in zip(variants, benches.values()):
+        assert "error" not in r, r
+        assert r["changes"] == v and f"H={v['hidden_size']}," in r["markdown"], r.get("markdown")
+    bad = subprocess.run([sys.executable, str(ROOT / "bench" / "gpu_check.py"), "--out", str(tmp_path / "bad"),
+                          "--notebooks", "none", "--charlm-variants", '{"dropout": 0.4}'],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert bad.returncode != 0 and "JSON list of objects" in bad.stderr, bad.stderr[-500:]
