@@ -71,11 +71,11 @@ def run(budget_s: float | None = None, seed: int = 0, gpu_goal: bool | None = No
 
     device = ns["device"]
     recipe_name, recipe, amp_dtype = choose_recipe(device)
-    gpu_run = device.type == "cuda" if gpu_goal is None else gpu_goal
+    goal_run = device.type == "cuda" if gpu_goal is None else gpu_goal
     if budget_s is None:
-        budget_s = GPU_BUDGET_S if gpu_run else CPU_BUDGET_S
+        budget_s = GPU_BUDGET_S if goal_run else CPU_BUDGET_S
     recipe["budget_s"] = budget_s
-    changes = dict(GPU_CANDIDATE) if gpu_run else {}
+    changes = dict(GPU_CANDIDATE) if goal_run else {}
     changes.update(recipe_overrides(recipe))
     recipe.update(changes)
     model_kwargs = {k: recipe[k] for k in MODEL_KEYS}
@@ -99,7 +99,7 @@ def run(budget_s: float | None = None, seed: int = 0, gpu_goal: bool | None = No
     def measure(m, info):
         curve.append((info["iter"], round(info["time"], 1), round(evaluate(m, val_ids, amp_dtype=amp_dtype), 4)))
 
-    along = dict(checkpoints=[k / 10 for k in range(1, 10)], on_checkpoint=measure) if gpu_run else {}
+    along = dict(checkpoints=[k / 10 for k in range(1, 10)], on_checkpoint=measure) if goal_run else {}
     t0 = time.perf_counter()
     hist = fit(model, train_ids, ns["train_step"], amp_dtype=amp_dtype, progress_bar=False, seed=seed, **fit_kwargs,
                **along)
@@ -111,13 +111,13 @@ def run(budget_s: float | None = None, seed: int = 0, gpu_goal: bool | None = No
     load_after = os.getloadavg()[0]
 
     train_s, eval_s, total_s = t1 - t0, t2 - t1, t2 - t0
-    beats = val_loss < BASELINE_VAL_LOSS and (gpu_run or total_s <= BASELINE_S)
-    if gpu_run:
+    beats = val_loss < BASELINE_VAL_LOSS and (goal_run or total_s <= BASELINE_S)
+    if goal_run:
         curve.append((hist["iters"], round(hist["train_s"], 1), round(val_loss, 4)))
-    goal_met = gpu_run and val_loss < GPU_GOAL_VAL_LOSS and total_s <= GPU_GOAL_S
+    goal_met = goal_run and val_loss < GPU_GOAL_VAL_LOSS and total_s <= GPU_GOAL_S
     precision = "float32" if amp_dtype is None else f"{str(amp_dtype).replace('torch.', '')} autocast"
-    along_s = f" + {train_s - hist['train_s']:.1f} s of measurements along the way" if gpu_run else ""
-    if gpu_run:
+    along_s = f" + {train_s - hist['train_s']:.1f} s of measurements along the way" if goal_run else ""
+    if goal_run:
         verdict = (f"The last weights were evaluated (validation loss along the way, iteration / seconds / loss: "
                    f"{', '.join(f'{i}/{t:.0f}/{l:.3f}' for i, t, l in curve)}); the total includes those "
                    f"measurements. nanoGPT's GPU result: {GPU_GOAL_VAL_LOSS} in about 3 minutes; goal (below it in "
@@ -136,9 +136,8 @@ def run(budget_s: float | None = None, seed: int = 0, gpu_goal: bool | None = No
         f"on Tiny Shakespeare, {device.type}: validation loss **{val_loss:.3f}** nats/char (perplexity "
         f"{math.exp(val_loss):.2f}) on the whole last 10 % of the characters, after {hist['iters']} iterations "
         f"({hist['epochs']:.1f} passes) in **{hist['train_s']:.1f} s** of training{along_s} + **{eval_s:.1f} s** of "
-        f"evaluation = "
-        f"**{total_s:.1f} s**; final thread count {hist['threads']}; load average {load_before:.2f} before, "
-        f"{load_after:.2f} after. {verdict}")
+        f"evaluation = **{total_s:.1f} s**; final thread count {hist['threads']}; load average {load_before:.2f} "
+        f"before, {load_after:.2f} after. {verdict}")
     return {
         "name": "char_lm_recipe",
         "val_loss": val_loss,

@@ -29,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+from bench_charlm import OVERRIDES_ENV  # noqa: E402 -- the variable bench_charlm reads its recipe changes from
 from run_bench import run_bench_module  # noqa: E402
 
 NOTEBOOKS = ["03_char_lm/char_lm.ipynb", "04_captioning/captioning.ipynb", "05_seq2seq/seq2seq.ipynb",
@@ -60,9 +61,6 @@ for k, (gid, src) in enumerate(cells):
     print(f"[cell {gid}] {time.perf_counter() - t:.1f} s", flush=True)
 print("RUNNER-RESULT " + json.dumps({"cells": len(cells), "errors": errors, "device": str(ns.get("device"))}))
 '''
-
-
-OVERRIDES_ENV = "RNNLAB_CHARLM_SET"      # read by bench_charlm: changes to its recipe for one run
 
 
 def charlm_variants(text: str) -> list[dict]:

@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 # parallel run): they go first, so no worker starts one of them when the others are nearly done. A file missing
 # here just keeps its place after them.
 SLOW_FIRST = [
-    "test_pythons.py",            # 125: a venv per other Python, rnnlab's tests and notebooks 01-02 in each
+    "test_pythons.py",            # 110: a venv per other Python, rnnlab's tests and notebook 01 in each
     "test_course.py",             # 100: rnngrade check (solutions and release graded) and partial credit
     "test_hostile_corpus.py",     # 100: a batch of hostile submissions
     "test_solutions_run.py",      # 97: nbval over every solution notebook

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -69,8 +71,6 @@ def test_gpu_check_full_mode_runs_notebooks_with_quick_mode_off(tmp_path, monkey
 def test_bench_charlm_takes_a_recipe_change_for_one_run_and_refuses_unknown_keys(monkeypatch):
     """A session on a lent GPU can try a second setting of the GPU recipe without editing code
     (RNNLAB_CHARLM_SET); a misspelt key stops the run before any training, naming the keys there are."""
-    import pytest
-
     monkeypatch.syspath_prepend(str(ROOT / "bench"))
     import bench_charlm
 
@@ -91,7 +91,6 @@ def test_bench_charlm_gpu_goal_path_runs_on_a_cpu(monkeypatch):
     lost to a bug in it."""
     monkeypatch.syspath_prepend(str(ROOT / "bench"))
     import bench_charlm
-
     import torch
 
     monkeypatch.setenv("RNNLAB_CHARLM_SET", '{"hidden_size": 32}')

@@ -1,4 +1,5 @@
-"""Committed notebooks: no outputs, well-formed nbgrader metadata, test cells that cannot score by accident."""
+"""Committed notebooks: no outputs, well-formed nbgrader metadata, test cells that cannot score by accident;
+and code (notebooks and Python files) written to 120 columns."""
 import ast
 import re
 from pathlib import Path
@@ -144,14 +145,29 @@ def test_unnamed_tolerance_rule():
                                    "def f(x, tol=TOL.LOOSE):\n    pass")
 
 
+MAX_COLUMNS = 120       # code a student reads fits in a laptop's notebook without scrolling sideways
+
+
+def _too_wide(where: str, text: str) -> list[str]:
+    return [f"{where}:{n}: {len(line)} columns" for n, line in enumerate(text.splitlines(), 1)
+            if len(line) > MAX_COLUMNS]
+
+
 @pytest.mark.parametrize("path", SOLUTIONS + RELEASE, ids=_id)
 def test_code_lines_fit_in_120_columns(path):
-    """Code a student reads (and the hidden tests an instructor reads) fits in a code cell of a laptop's notebook
-    without scrolling sideways: at most 120 columns."""
+    """The notebooks' code (and the hidden tests an instructor reads) is written to MAX_COLUMNS."""
     nb = nbformat.read(str(path), as_version=4)
-    long = [f"{cell.metadata.get('nbgrader', {}).get('grade_id') or cell.get('id')}: {len(line)} columns"
-            for cell in nb.cells if cell.cell_type == "code" for line in cell.source.splitlines() if len(line) > 120]
-    assert not long, f"lines over 120 columns: {long}"
+    long = [problem for cell in nb.cells if cell.cell_type == "code"
+            for problem in _too_wide(cell.metadata.get("nbgrader", {}).get("grade_id") or cell.get("id"), cell.source)]
+    assert not long, f"lines over {MAX_COLUMNS} columns: {long}"
+
+
+def test_python_files_fit_in_120_columns():
+    """So is the workbook's Python: helpers, grader, benchmarks, tests."""
+    long = [problem for folder in ("helpers", "autograder", "bench", "tests")
+            for path in sorted((ROOT / folder).rglob("*.py"))
+            for problem in _too_wide(str(path.relative_to(ROOT)), path.read_text(encoding="utf-8"))]
+    assert not long, f"lines over {MAX_COLUMNS} columns:\n" + "\n".join(long)
 
 
 @pytest.mark.parametrize("path", RELEASE, ids=_id)

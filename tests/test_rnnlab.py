@@ -74,6 +74,8 @@ def test_named_tolerances_are_floats_ordered_and_quoted_in_messages():
     # printed the way the prose writes numbers; a format spec formats the plain float
     assert (f"below {TOL.NUMERICAL}", str(TOL.IDENTICAL), f"{TOL.STEP:.1e}") == ("below 1e-7", "0", "1.0e-10")
     assert repr(TOL.FLOAT32_GRADIENT) == "TOL.FLOAT32_GRADIENT = 1e-4"
+    from rnnlab.compare import short_number                                       # exact, never rounded
+    assert [short_number(v) for v in (2.5e-5, 1e-12, 0.001, 0.0)] == ["2.5e-5", "1e-12", "1e-3", "0"]
 
 
 # --- numerical gradients --------------------------------------------------------------------------

@@ -91,11 +91,3 @@ def test_source_notebook_reads_what_nbgrader_metadata_says():
     tests, setup = src.judge_cells
     assert set(tests) == set(ids) and all(pos < tests[ids[0]][0] for pos, _ in setup[:1])
 
-
-def test_python_files_fit_in_120_columns():
-    """The workbook's Python (helpers, grader, benchmarks, tests) is written to 120 columns, as its notebooks are
-    (tests/test_notebook_hygiene.py)."""
-    long = [f"{path.relative_to(ROOT)}:{n}: {len(line)} columns"
-            for folder in ("helpers", "autograder", "bench", "tests") for path in sorted((ROOT / folder).rglob("*.py"))
-            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if len(line) > 120]
-    assert not long, "lines over 120 columns:\n" + "\n".join(long)

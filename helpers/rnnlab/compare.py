@@ -44,11 +44,11 @@ class Tolerance(float):
 
 
 def short_number(value: float) -> str:
-    """A tolerance as the workbook's prose writes it: 1e-08 -> '1e-8', 5e-05 -> '5e-5', 0 -> '0'."""
+    """A tolerance as the workbook's prose writes it, exactly: 1e-08 -> '1e-8', 2.5e-05 -> '2.5e-5', 0 -> '0'."""
     if value == 0:
         return "0"
-    mantissa, exponent = f"{float(value):.0e}".split("e")
-    return f"{mantissa}e{int(exponent)}"
+    mantissa, exponent = f"{float(value):.12e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
 
 
 class TOL:

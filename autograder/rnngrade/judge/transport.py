@@ -32,12 +32,12 @@ class Listener:
     """The server's listening socket at ``path`` (kind ``unix`` or ``tcp``, see the module docstring)."""
 
     def __init__(self, path: str, kind: str | None = None):
-        self.kind = kind or default_kind()
-        self.token: bytes | None = None
-        if self.kind == "unix":
+        kind = kind or default_kind()
+        self.token: bytes | None = None                 # None on a Unix socket: no token to check
+        if kind == "unix":
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # posix-only: guarded (kind unix)
             self.sock.bind(path)
-        elif self.kind == "tcp":
+        elif kind == "tcp":
             self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             self.sock.bind(("127.0.0.1", 0))
             self.token = secrets.token_bytes(TOKEN_BYTES)
